@@ -13,9 +13,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The in-memory model that passes rewrite: nodes in topological order, constant initializers,
- * graph inputs and outputs, known value shapes, and the model-level fields needed to write a valid
- * ONNX file again.
+ * The in-memory model that passes rewrite: nodes in topological order, constant initializers, graph
+ * inputs and outputs, known value shapes, and the model-level fields needed to write a valid ONNX
+ * file again.
  *
  * <p>Passes change the graph through the mutable lists and maps it exposes, then call {@link
  * #removeUnused()} and, in tests, {@link #check()}.
@@ -100,7 +100,8 @@ public final class Graph {
 
   /** Whether {@code value} is a constant initializer that is not also a graph input. */
   public boolean isConstant(String value) {
-    return initializers.containsKey(value) && inputs.stream().noneMatch(i -> i.name().equals(value));
+    return initializers.containsKey(value)
+        && inputs.stream().noneMatch(i -> i.name().equals(value));
   }
 
   /** The constant tensor named {@code value}, or null if it is not a constant. */
@@ -300,8 +301,7 @@ public final class Graph {
       }
     }
     if (order.size() != nodes.size()) {
-      Node stuck =
-          nodes.stream().filter(n -> !order.contains(n)).findFirst().orElseThrow();
+      Node stuck = nodes.stream().filter(n -> !order.contains(n)).findFirst().orElseThrow();
       throw new IllegalStateException("the graph has a cycle through " + stuck.describe());
     }
     nodes.clear();
@@ -309,8 +309,8 @@ public final class Graph {
   }
 
   /**
-   * Checks that the graph is consistent: every value read is defined before it is read, no value
-   * is defined twice, every graph output is defined.
+   * Checks that the graph is consistent: every value read is defined before it is read, no value is
+   * defined twice, every graph output is defined.
    *
    * @throws IllegalStateException describing the first problem
    */

@@ -154,12 +154,17 @@ public final class Node {
 
   /** A FLOAT attribute. */
   public static AttributeProto floatAttr(String name, float value) {
-    return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(value).build();
+    return AttributeProto.newBuilder()
+        .setName(name)
+        .setType(AttributeType.FLOAT)
+        .setF(value)
+        .build();
   }
 
   /** An INTS attribute. */
   public static AttributeProto intsAttr(String name, long... values) {
-    AttributeProto.Builder b = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
+    AttributeProto.Builder b =
+        AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
     for (long v : values) {
       b.addInts(v);
     }
@@ -181,7 +186,9 @@ public final class Node {
     if (!name.isEmpty()) {
       return op + " '" + name + "'";
     }
-    return outputs.isEmpty() ? op + " (unnamed)" : op + " (unnamed, output '" + outputs.get(0) + "')";
+    return outputs.isEmpty()
+        ? op + " (unnamed)"
+        : op + " (unnamed, output '" + outputs.get(0) + "')";
   }
 
   @Override

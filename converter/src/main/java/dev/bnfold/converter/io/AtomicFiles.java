@@ -47,7 +47,8 @@ public final class AtomicFiles {
     try {
       tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
     } catch (IOException e) {
-      throw new BnfoldIOException(target + ": cannot write to directory " + dir + ": " + reason(e), e);
+      throw new BnfoldIOException(
+          target + ": cannot write to directory " + dir + ": " + reason(e), e);
     }
     try {
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {

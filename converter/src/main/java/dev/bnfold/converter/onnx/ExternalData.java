@@ -22,27 +22,38 @@ final class ExternalData {
     try {
       rel = Path.of(location);
     } catch (InvalidPathException e) {
-      throw new ModelFormatException(context + ": external data location '" + location + "' is not a valid path");
+      throw new ModelFormatException(
+          context + ": external data location '" + location + "' is not a valid path");
     }
     if (rel.isAbsolute() || location.startsWith("/") || location.startsWith("\\")) {
       throw new ModelFormatException(
-          context + ": external data location '" + location + "' is absolute; it must be relative to the model's directory");
+          context
+              + ": external data location '"
+              + location
+              + "' is absolute; it must be relative to the model's directory");
     }
     Path dir = modelDir.toAbsolutePath().normalize();
     Path resolved = dir.resolve(rel).normalize();
     if (!resolved.startsWith(dir) || resolved.equals(dir)) {
       throw new ModelFormatException(
-          context + ": external data location '" + location + "' points outside the model's directory");
+          context
+              + ": external data location '"
+              + location
+              + "' points outside the model's directory");
     }
     try {
       Path realDir = dir.toRealPath();
       Path real = resolved.toRealPath();
       if (!real.startsWith(realDir)) {
         throw new ModelFormatException(
-            context + ": external data location '" + location + "' is a link to outside the model's directory");
+            context
+                + ": external data location '"
+                + location
+                + "' is a link to outside the model's directory");
       }
       if (!Files.isRegularFile(real)) {
-        throw new ModelFormatException(context + ": external data '" + location + "' is not a regular file");
+        throw new ModelFormatException(
+            context + ": external data '" + location + "' is not a regular file");
       }
       return real;
     } catch (IOException e) {

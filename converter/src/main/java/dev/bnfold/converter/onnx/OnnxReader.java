@@ -102,13 +102,19 @@ public final class OnnxReader {
       proto = ModelProto.parseFrom(in);
     } catch (InvalidProtocolBufferException e) {
       throw new ModelFormatException(
-          where + ": not a valid ONNX model (truncated or corrupt protobuf: " + e.getMessage() + ")");
+          where
+              + ": not a valid ONNX model (truncated or corrupt protobuf: "
+              + e.getMessage()
+              + ")");
     } catch (IOException e) {
       throw new BnfoldIOException(where + ": cannot parse: " + e.getMessage(), e);
     }
     if (!proto.hasGraph() || proto.getIrVersion() <= 0) {
       throw new ModelFormatException(
-          where + ": not an ONNX model (" + (proto.hasGraph() ? "no IR version" : "no graph") + ")");
+          where
+              + ": not an ONNX model ("
+              + (proto.hasGraph() ? "no IR version" : "no graph")
+              + ")");
     }
     Path dir = file == null ? null : file.toAbsolutePath().getParent();
     return new Reading(where, dir).graph(proto);
@@ -158,7 +164,8 @@ public final class OnnxReader {
         }
         if (graph.initializers().put(t.getName(), tensor(t, "initializer '" + t.getName() + "'"))
             != null) {
-          throw new ModelFormatException(where + ": initializer '" + t.getName() + "' is defined twice");
+          throw new ModelFormatException(
+              where + ": initializer '" + t.getName() + "' is defined twice");
         }
       }
       // Before IR version 4, every initializer also had to be listed as a graph input; such
@@ -170,7 +177,8 @@ public final class OnnxReader {
           continue;
         }
         if (!seen.add(v.getName())) {
-          throw new ModelFormatException(where + ": graph input '" + v.getName() + "' listed twice");
+          throw new ModelFormatException(
+              where + ": graph input '" + v.getName() + "' listed twice");
         }
         graph.inputs().add(valueInfo(v));
       }
@@ -209,7 +217,8 @@ public final class OnnxReader {
       }
       for (ValueInfo o : graph.outputs()) {
         if (graph.producer(o.name()) == null && graph.info(o.name()) == null) {
-          throw new ModelFormatException(where + ": graph output '" + o.name() + "' is not computed");
+          throw new ModelFormatException(
+              where + ": graph output '" + o.name() + "' is not computed");
         }
       }
       return graph;
@@ -244,7 +253,8 @@ public final class OnnxReader {
                 new long[] {a.getIntsCount()},
                 a.getIntsList().stream().mapToLong(Long::longValue).toArray());
         case "sparse_value" ->
-            throw new UnsupportedModelException(where + ": " + what + ": sparse constants are not supported");
+            throw new UnsupportedModelException(
+                where + ": " + what + ": sparse constants are not supported");
         default -> null;
       };
     }
@@ -299,7 +309,12 @@ public final class OnnxReader {
       }
       if (count > limits.maxTensorElements()) {
         throw new ModelFormatException(
-            where + ": " + what + " declares " + count + " elements, over the limit of "
+            where
+                + ": "
+                + what
+                + " declares "
+                + count
+                + " elements, over the limit of "
                 + limits.maxTensorElements());
       }
       long bytes = count * type.byteSize();
@@ -318,7 +333,12 @@ public final class OnnxReader {
         ByteString raw = t.getRawData();
         if (raw.size() != bytes) {
           throw new ModelFormatException(
-              where + ": " + what + " has " + raw.size() + " bytes of raw data, its shape needs "
+              where
+                  + ": "
+                  + what
+                  + " has "
+                  + raw.size()
+                  + " bytes of raw data, its shape needs "
                   + bytes);
         }
         data = raw.toByteArray();
@@ -332,7 +352,8 @@ public final class OnnxReader {
       try {
         return Math.multiplyExact(a, b);
       } catch (ArithmeticException e) {
-        throw new ModelFormatException(where + ": " + what + " has an element count that overflows");
+        throw new ModelFormatException(
+            where + ": " + what + " has an element count that overflows");
       }
     }
 
@@ -400,14 +421,28 @@ public final class OnnxReader {
       Path file = ExternalData.resolveInside(dir, location, where + ": " + what);
       if (offset < 0 || (length >= 0 && length != bytes)) {
         throw new ModelFormatException(
-            where + ": " + what + ": external data length " + length + " does not match its shape ("
-                + bytes + " bytes)");
+            where
+                + ": "
+                + what
+                + ": external data length "
+                + length
+                + " does not match its shape ("
+                + bytes
+                + " bytes)");
       }
       try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         if (offset + bytes > ch.size()) {
           throw new ModelFormatException(
-              where + ": " + what + ": external data " + location + " is too short (needs "
-                  + (offset + bytes) + " bytes, has " + ch.size() + ")");
+              where
+                  + ": "
+                  + what
+                  + ": external data "
+                  + location
+                  + " is too short (needs "
+                  + (offset + bytes)
+                  + " bytes, has "
+                  + ch.size()
+                  + ")");
         }
         ByteBuffer buf = ByteBuffer.allocate((int) bytes);
         while (buf.hasRemaining()) {

@@ -81,8 +81,7 @@ public final class OnnxWriter {
 
   /** A TensorProto holding {@code t} as raw_data. */
   public static TensorProto tensor(String name, Tensor t) {
-    TensorProto.Builder b =
-        TensorProto.newBuilder().setName(name).setDataType(t.type().onnxCode());
+    TensorProto.Builder b = TensorProto.newBuilder().setName(name).setDataType(t.type().onnxCode());
     for (long d : t.dims()) {
       b.addDims(d);
     }
