@@ -1,6 +1,9 @@
 package dev.bnfold.runtime;
 
-/** The bytes given as a model are not a valid model: corrupt, truncated, hostile or of another format. */
+/**
+ * The bytes given as a model are not a valid model: corrupt, truncated, hostile or of another
+ * format.
+ */
 public class ModelFormatException extends BnfoldException {
   private static final long serialVersionUID = 1L;
 

@@ -4,10 +4,9 @@ import java.util.Arrays;
 
 /**
  * An immutable-by-convention dense tensor: element type, shape and row-major data. Factories check
- * that the data length equals the product of the shape. The array passed to a factory is used
- * as is (no copy) so that large inputs are cheap; do not modify it afterwards. Accessors return
- * copies except {@link #floatData()} and {@link #longData()}, which return the backing array for
- * speed.
+ * that the data length equals the product of the shape. The array passed to a factory is used as is
+ * (no copy) so that large inputs are cheap; do not modify it afterwards. Accessors return copies
+ * except {@link #floatData()} and {@link #longData()}, which return the backing array for speed.
  */
 public final class Tensor {
   private final DType dtype;

@@ -1,0 +1,243 @@
+package dev.bnfold.runtime;
+
+import dev.bnfold.runtime.format.ConstantDef;
+import dev.bnfold.runtime.format.ModelFile;
+import dev.bnfold.runtime.format.NodeDef;
+import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.ops.Activation;
+import dev.bnfold.runtime.ops.Op;
+import dev.bnfold.runtime.ops.OpContext;
+import dev.bnfold.runtime.ops.OpRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model after load: values numbered, ops parsed (all unsupported nodes reported at once),
+ * activations fused into their producers, dtypes checked. Immutable once built.
+ */
+final class CompiledGraph {
+  final String name;
+  final List<ValueInfo> inputs;
+  final List<ValueInfo> outputs;
+  final GemmMicroKernel gemm;
+
+  /** Value id by name. */
+  final Map<String, Integer> ids = new HashMap<>();
+
+  final List<String> valueNames = new ArrayList<>();
+  final List<DType> dtypes = new ArrayList<>();
+
+  /** Constant data by value id: float[] or long[]; null for non-constants. */
+  final List<Object> constData = new ArrayList<>();
+
+  final List<int[]> constShapes = new ArrayList<>();
+  final int[] inputIds;
+  final int[] outputIds;
+
+  /** Ops in execution order, with their input and output value ids (-1 = absent). */
+  final List<Op> ops = new ArrayList<>();
+
+  final List<int[]> opInputs = new ArrayList<>();
+  final List<int[]> opOutputs = new ArrayList<>();
+
+  CompiledGraph(String name, ModelFile file, Options options, GemmMicroKernel gemm) {
+    this.name = name;
+    this.inputs = file.inputs();
+    this.outputs = file.outputs();
+    this.gemm = gemm;
+    if (file.nodes().size() > options.maxNodes()) {
+      throw new ModelFormatException(
+          name + ": " + file.nodes().size() + " nodes exceed the cap of " + options.maxNodes());
+    }
+    long weightBytes = 0;
+    for (ValueInfo v : file.inputs()) {
+      define(v.name(), v.dtype(), null, null);
+    }
+    for (ConstantDef c : file.constants()) {
+      weightBytes += c.byteSize();
+      if (c.size() > options.maxTensorElements()) {
+        throw new ModelFormatException(
+            name
+                + ": constant '"
+                + c.name()
+                + "' exceeds the cap of "
+                + options.maxTensorElements()
+                + " elements");
+      }
+      int[] shape = new int[c.shape().length];
+      for (int i = 0; i < shape.length; i++) {
+        shape[i] = (int) c.shape()[i];
+      }
+      define(c.name(), c.dtype(), c.dtype() == DType.FLOAT32 ? c.floats() : c.longs(), shape);
+    }
+    if (weightBytes > options.maxWeightBytes()) {
+      throw new ModelFormatException(
+          name
+              + ": constants take "
+              + weightBytes
+              + " bytes, over the cap of "
+              + options.maxWeightBytes());
+    }
+    inputIds = file.inputs().stream().mapToInt(v -> ids.get(v.name())).toArray();
+
+    OpContext ctx =
+        new OpContext() {
+          @Override
+          public long opset() {
+            return file.opset();
+          }
+
+          @Override
+          public float[] constantFloats(String value) {
+            Integer id = ids.get(value);
+            Object d = id == null ? null : constData.get(id);
+            return d instanceof float[] ? (float[]) d : null;
+          }
+
+          @Override
+          public long[] constantLongs(String value) {
+            Integer id = ids.get(value);
+            Object d = id == null ? null : constData.get(id);
+            return d instanceof long[] ? (long[]) d : null;
+          }
+
+          @Override
+          public int[] constantShape(String value) {
+            Integer id = ids.get(value);
+            return id == null || constData.get(id) == null ? null : constShapes.get(id).clone();
+          }
+        };
+
+    List<String> problems = new ArrayList<>();
+    boolean allFormat = true;
+    for (NodeDef node : file.nodes()) {
+      Op op = null;
+      try {
+        op = OpRegistry.parse(node, ctx, gemm);
+      } catch (UnsupportedModelException e) {
+        problems.add(e.getMessage());
+        allFormat = false;
+      } catch (ModelFormatException e) {
+        problems.add(e.getMessage());
+      }
+      int[] in = new int[node.inputs().size()];
+      for (int i = 0; i < in.length; i++) {
+        String v = node.inputs().get(i);
+        in[i] = v.isEmpty() ? -1 : ids.get(v);
+        if (op != null
+            && in[i] >= 0
+            && !op.loadTimeInput(i)
+            && dtypes.get(in[i]) != DType.FLOAT32) {
+          problems.add(
+              "node "
+                  + node.describe()
+                  + ": input "
+                  + i
+                  + " ('"
+                  + v
+                  + "') is "
+                  + dtypes.get(in[i])
+                  + ", only FLOAT32 is supported here");
+          allFormat = false;
+        }
+      }
+      int[] out = new int[node.outputs().size()];
+      for (int i = 0; i < out.length; i++) {
+        String v = node.outputs().get(i);
+        out[i] = v.isEmpty() ? -1 : define(v, DType.FLOAT32, null, null);
+      }
+      if (op != null) {
+        ops.add(op);
+        opInputs.add(in);
+        opOutputs.add(out);
+      }
+    }
+    if (!problems.isEmpty()) {
+      String msg =
+          name
+              + ": "
+              + problems.size()
+              + " node(s) cannot be loaded:\n  "
+              + String.join("\n  ", problems);
+      throw allFormat ? new ModelFormatException(msg) : new UnsupportedModelException(msg);
+    }
+    outputIds = file.outputs().stream().mapToInt(v -> ids.get(v.name())).toArray();
+    for (int i = 0; i < outputIds.length; i++) {
+      if (dtypes.get(outputIds[i]) != DType.FLOAT32) {
+        throw new UnsupportedModelException(
+            name
+                + ": graph output '"
+                + outputs.get(i).name()
+                + "' is "
+                + dtypes.get(outputIds[i])
+                + "; only FLOAT32 outputs are supported");
+      }
+    }
+    fuseActivations();
+  }
+
+  private int define(String name, DType dtype, Object data, int[] shape) {
+    int id = valueNames.size();
+    ids.put(name, id);
+    valueNames.add(name);
+    dtypes.add(dtype);
+    constData.add(data);
+    constShapes.add(shape);
+    return id;
+  }
+
+  /**
+   * Producer (Conv, Gemm, MatMul) followed by an element-wise activation: when the producer's
+   * output feeds only that activation and is not a graph output, the producer applies the
+   * activation itself and writes the activation's output value.
+   */
+  private void fuseActivations() {
+    int[] consumers = new int[valueNames.size()];
+    for (int[] in : opInputs) {
+      for (int v : in) {
+        if (v >= 0) {
+          consumers[v]++;
+        }
+      }
+    }
+    for (int v : outputIds) {
+      consumers[v] += 1000;
+    }
+    Map<Integer, Integer> producer = new HashMap<>();
+    for (int i = 0; i < ops.size(); i++) {
+      for (int v : opOutputs.get(i)) {
+        if (v >= 0) {
+          producer.put(v, i);
+        }
+      }
+    }
+    boolean[] removed = new boolean[ops.size()];
+    for (int j = 0; j < ops.size(); j++) {
+      Activation act = ops.get(j).asActivation();
+      int v = opInputs.get(j)[0];
+      Integer i = producer.get(v);
+      if (act == null || i == null || removed[i] || consumers[v] != 1) {
+        continue;
+      }
+      if (opOutputs.get(i).length != 1 || !ops.get(i).fuse(act)) {
+        continue;
+      }
+      opOutputs.get(i)[0] = opOutputs.get(j)[0];
+      producer.put(opOutputs.get(j)[0], i);
+      removed[j] = true;
+    }
+    for (int j = ops.size() - 1; j >= 0; j--) {
+      if (removed[j]) {
+        ops.remove(j);
+        opInputs.remove(j);
+        opOutputs.remove(j);
+      }
+    }
+  }
+
+  int valueCount() {
+    return valueNames.size();
+  }
+}

@@ -1,0 +1,285 @@
+package dev.bnfold.runtime;
+
+import dev.bnfold.runtime.ops.Binding;
+import dev.bnfold.runtime.ops.Frame;
+import dev.bnfold.runtime.ops.Op;
+import dev.bnfold.runtime.ops.Shapes;
+import dev.bnfold.runtime.ops.Step;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The execution plan for one set of input shapes: every value's shape, the bound steps, and a
+ * memory plan that places intermediates in one arena, reusing space once a value is dead (views
+ * share their input's space). Frames (arena + scratch) are pooled, so a warm run allocates nothing.
+ * Thread-safe.
+ */
+final class Plan {
+  private static final int ALIGN = 16; // floats: 64 bytes
+
+  final int[][] shapes; // by value id
+  final int[][] outputShapes;
+  private final CompiledGraph graph;
+  private final Step[] steps;
+  private final int arenaSize;
+  private final int scratchSize;
+  private final int[] root; // alias root per value
+  private final int[] arenaOffset; // per value, -1 if not in the arena
+  private final int[] inputAliases; // values whose root is a graph input
+  private final ArrayDeque<Frame> pool = new ArrayDeque<>();
+
+  private final dev.bnfold.runtime.ops.Parallel parallel;
+
+  Plan(
+      CompiledGraph g,
+      int[][] inputShapes,
+      long maxElements,
+      dev.bnfold.runtime.ops.Parallel parallel) {
+    this.parallel = parallel;
+    this.graph = g;
+    int nv = g.valueCount();
+    shapes = new int[nv][];
+    for (int v = 0; v < nv; v++) {
+      shapes[v] = g.constShapes.get(v);
+    }
+    for (int i = 0; i < g.inputIds.length; i++) {
+      shapes[g.inputIds[i]] = inputShapes[i];
+    }
+    root = new int[nv];
+    for (int v = 0; v < nv; v++) {
+      root[v] = v;
+    }
+    // Shape inference.
+    int nOps = g.ops.size();
+    for (int k = 0; k < nOps; k++) {
+      Op op = g.ops.get(k);
+      int[] in = g.opInputs.get(k);
+      int[][] inShapes = new int[in.length][];
+      for (int i = 0; i < in.length; i++) {
+        inShapes[i] = in[i] < 0 ? null : shapes[in[i]];
+      }
+      int[][] out;
+      try {
+        out = op.inferShapes(inShapes);
+        for (int[] s : out) {
+          if (Shapes.size(s) > maxElements) {
+            throw new IllegalArgumentException(
+                "output " + Shapes.str(s) + " exceeds the cap of " + maxElements + " elements");
+          }
+        }
+      } catch (IllegalArgumentException | ArithmeticException e) {
+        throw new InvalidInputException(
+            g.name
+                + ": shapes "
+                + describeInputs()
+                + " do not fit node "
+                + op.node().describe()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+      int[] outIds = g.opOutputs.get(k);
+      for (int i = 0; i < outIds.length; i++) {
+        if (outIds[i] >= 0) {
+          shapes[outIds[i]] = out[i];
+        }
+      }
+      if (op.isView()) {
+        root[outIds[0]] = root[in[0]];
+      }
+    }
+    outputShapes = new int[g.outputIds.length][];
+    for (int i = 0; i < outputShapes.length; i++) {
+      outputShapes[i] = shapes[g.outputIds[i]];
+    }
+    // Liveness of arena roots: last step that reads any alias; graph outputs live to the end.
+    int[] lastUse = new int[nv];
+    Arrays.fill(lastUse, -1);
+    for (int k = 0; k < nOps; k++) {
+      for (int v : g.opInputs.get(k)) {
+        if (v >= 0) {
+          lastUse[root[v]] = Math.max(lastUse[root[v]], k);
+        }
+      }
+      for (int v : g.opOutputs.get(k)) {
+        if (v >= 0) {
+          lastUse[root[v]] = Math.max(lastUse[root[v]], k);
+        }
+      }
+    }
+    for (int v : g.outputIds) {
+      lastUse[root[v]] = Integer.MAX_VALUE;
+    }
+    boolean[] external = new boolean[nv]; // inputs and constants: not in the arena
+    for (int v : g.inputIds) {
+      external[v] = true;
+    }
+    for (int v = 0; v < nv; v++) {
+      if (g.constData.get(v) != null) {
+        external[v] = true;
+      }
+    }
+    arenaOffset = new int[nv];
+    Arrays.fill(arenaOffset, -1);
+    TreeMap<Integer, int[]> live = new TreeMap<>(); // offset -> {size, root}
+    int top = 0;
+    List<Step> bound = new ArrayList<>();
+    int scratch = 0;
+    for (int k = 0; k < nOps; k++) {
+      final int step = k;
+      live.values().removeIf(b -> lastUse[b[1]] < step);
+      Op op = g.ops.get(k);
+      int[] outIds = g.opOutputs.get(k);
+      for (int v : outIds) {
+        if (v < 0 || root[v] != v || external[v]) {
+          continue;
+        }
+        int size = roundUp(Math.max(1, Shapes.size(shapes[v])));
+        int off = firstFit(live, size);
+        if ((long) off + size > Integer.MAX_VALUE - 8) {
+          throw new InvalidInputException(
+              g.name
+                  + ": intermediates for shapes "
+                  + describeInputs()
+                  + " need more than 2^31 floats at node "
+                  + op.node().describe());
+        }
+        live.put(off, new int[] {size, v});
+        arenaOffset[v] = off;
+        top = Math.max(top, off + size);
+      }
+      if (op.isView() && outIds[0] >= 0) {
+        continue;
+      }
+      int[] in = g.opInputs.get(k);
+      int[][] inShapes = new int[in.length][];
+      for (int i = 0; i < in.length; i++) {
+        inShapes[i] = in[i] < 0 || op.loadTimeInput(i) ? null : shapes[in[i]];
+      }
+      int[][] outShapes = new int[outIds.length][];
+      for (int i = 0; i < outIds.length; i++) {
+        outShapes[i] = outIds[i] < 0 ? null : shapes[outIds[i]];
+      }
+      int[] inIds = in.clone();
+      for (int i = 0; i < in.length; i++) {
+        if (op.loadTimeInput(i)) {
+          inIds[i] = -1;
+        }
+      }
+      Binding b = new Binding(inShapes, outShapes, inIds, outIds.clone(), g.gemm);
+      bound.add(op.bind(b));
+      scratch = Math.max(scratch, b.scratch());
+    }
+    steps = bound.toArray(new Step[0]);
+    arenaSize = top;
+    scratchSize = scratch;
+    List<Integer> aliases = new ArrayList<>();
+    for (int v = 0; v < nv; v++) {
+      if (root[v] != v && arenaOffset[root[v]] < 0 && g.constData.get(root[v]) == null) {
+        aliases.add(v);
+      }
+    }
+    inputAliases = aliases.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  private String describeInputs() {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < graph.inputIds.length; i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      sb.append(graph.inputs.get(i).name())
+          .append('=')
+          .append(Shapes.str(shapes[graph.inputIds[i]]));
+    }
+    return sb.append('}').toString();
+  }
+
+  private static int roundUp(int n) {
+    return (int) Math.min(Integer.MAX_VALUE - 8, ((long) n + ALIGN - 1) / ALIGN * ALIGN);
+  }
+
+  private static int firstFit(TreeMap<Integer, int[]> live, int size) {
+    int pos = 0;
+    for (Map.Entry<Integer, int[]> e : live.entrySet()) {
+      if (e.getKey() - pos >= size) {
+        return pos;
+      }
+      pos = (int) Math.min(Integer.MAX_VALUE, Math.max(pos, (long) e.getKey() + e.getValue()[0]));
+    }
+    return pos;
+  }
+
+  /** Floats of intermediate storage per in-flight call. */
+  int arenaSize() {
+    return arenaSize;
+  }
+
+  Frame acquire() {
+    synchronized (pool) {
+      Frame f = pool.poll();
+      if (f != null) {
+        return f;
+      }
+    }
+    return newFrame();
+  }
+
+  void release(Frame f) {
+    synchronized (pool) {
+      if (pool.size() < 64) {
+        pool.push(f);
+      }
+    }
+  }
+
+  private Frame newFrame() {
+    int nv = graph.valueCount();
+    float[] arena = new float[arenaSize];
+    Frame f = new Frame(nv, scratchSize, parallel);
+    for (int v = 0; v < nv; v++) {
+      int r = root[v];
+      Object c = graph.constData.get(r);
+      if (c instanceof float[]) {
+        f.buf[v] = (float[]) c;
+      } else if (arenaOffset[r] >= 0) {
+        f.buf[v] = arena;
+        f.off[v] = arenaOffset[r];
+      }
+    }
+    return f;
+  }
+
+  /** Runs the plan: inputs in graph-input order, outputs copied into {@code outputs}. */
+  void run(float[][] inputs, float[][] outputs) {
+    Frame f = acquire();
+    try {
+      for (int i = 0; i < inputs.length; i++) {
+        f.buf[graph.inputIds[i]] = inputs[i];
+      }
+      for (int v : inputAliases) {
+        f.buf[v] = f.buf[root[v]];
+        f.off[v] = f.off[root[v]];
+      }
+      for (Step s : steps) {
+        s.run(f);
+      }
+      for (int i = 0; i < outputs.length; i++) {
+        int v = graph.outputIds[i];
+        System.arraycopy(f.buf[v], f.off[v], outputs[i], 0, Shapes.size(outputShapes[i]));
+      }
+    } finally {
+      for (int i = 0; i < inputs.length; i++) {
+        f.buf[graph.inputIds[i]] = null;
+      }
+      for (int v : inputAliases) {
+        f.buf[v] = null;
+      }
+      release(f);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package dev.bnfold.runtime.kernels;
+
+/**
+ * Pooling kernels over NCDHW float data (1-D and 2-D as size-1 depth/height); {@code g.m == g.c}.
+ */
+public final class Pool {
+  private Pool() {}
+
+  /** y (N, C, out...) = max over each dilated window of x (N, C, in...); padding is ignored. */
+  public static void max(float[] y, int yOff, float[] x, int xOff, ConvGeometry g) {
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    for (int nc = 0; nc < g.n * g.c; nc++) {
+      int xc = xOff + nc * inPlane;
+      int yc = yOff + nc * outPlane;
+      for (int od = 0; od < g.out[0]; od++) {
+        for (int oh = 0; oh < g.out[1]; oh++) {
+          for (int ow = 0; ow < g.out[2]; ow++) {
+            float best = Float.NEGATIVE_INFINITY;
+            for (int kd = 0; kd < g.k[0]; kd++) {
+              int id = od * g.stride[0] - g.padBegin[0] + kd * g.dilation[0];
+              if (id < 0 || id >= g.in[0]) {
+                continue;
+              }
+              for (int kh = 0; kh < g.k[1]; kh++) {
+                int ih = oh * g.stride[1] - g.padBegin[1] + kh * g.dilation[1];
+                if (ih < 0 || ih >= g.in[1]) {
+                  continue;
+                }
+                int row = xc + (id * g.in[1] + ih) * g.in[2];
+                for (int kw = 0; kw < g.k[2]; kw++) {
+                  int iw = ow * g.stride[2] - g.padBegin[2] + kw * g.dilation[2];
+                  if (iw >= 0 && iw < g.in[2]) {
+                    float v = x[row + iw];
+                    if (v > best || v != v) {
+                      best = v;
+                    }
+                  }
+                }
+              }
+            }
+            y[yc + (od * g.out[1] + oh) * g.out[2] + ow] = best;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * y (N, C, out...) = mean over each window of x (N, C, in...). With {@code countIncludePad} the
+   * divisor counts padded positions up to the end padding ({@code padEnd}, per axis), as ONNX
+   * Runtime does; otherwise only positions inside the input.
+   */
+  public static void average(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      ConvGeometry g,
+      int[] padEnd,
+      boolean countIncludePad) {
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    for (int nc = 0; nc < g.n * g.c; nc++) {
+      int xc = xOff + nc * inPlane;
+      int yc = yOff + nc * outPlane;
+      for (int od = 0; od < g.out[0]; od++) {
+        int d0 = od * g.stride[0] - g.padBegin[0];
+        int d1 = Math.min(d0 + g.k[0], g.in[0] + padEnd[0]);
+        for (int oh = 0; oh < g.out[1]; oh++) {
+          int h0 = oh * g.stride[1] - g.padBegin[1];
+          int h1 = Math.min(h0 + g.k[1], g.in[1] + padEnd[1]);
+          for (int ow = 0; ow < g.out[2]; ow++) {
+            int w0 = ow * g.stride[2] - g.padBegin[2];
+            int w1 = Math.min(w0 + g.k[2], g.in[2] + padEnd[2]);
+            int padded = (d1 - d0) * (h1 - h0) * (w1 - w0);
+            float sum = 0;
+            int count = 0;
+            for (int id = Math.max(d0, 0); id < Math.min(d1, g.in[0]); id++) {
+              for (int ih = Math.max(h0, 0); ih < Math.min(h1, g.in[1]); ih++) {
+                int row = xc + (id * g.in[1] + ih) * g.in[2];
+                for (int iw = Math.max(w0, 0); iw < Math.min(w1, g.in[2]); iw++) {
+                  sum += x[row + iw];
+                  count++;
+                }
+              }
+            }
+            int div = countIncludePad ? padded : count;
+            y[yc + (od * g.out[1] + oh) * g.out[2] + ow] = div == 0 ? 0f : sum / div;
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package dev.bnfold.runtime.ops;
+
+/**
+ * An element-wise function {@code float -> float}: the standalone unary ops, and the epilogue that
+ * Conv, Gemm and MatMul apply when an activation is fused into them.
+ */
+public final class Activation {
+  /** The supported functions. */
+  public enum Kind {
+    /** max(x, 0). */
+    RELU,
+    /** min(max(x, a), b). */
+    CLIP,
+    /** x &lt; 0 ? a*x : x. */
+    LEAKY_RELU,
+    /** 1 / (1 + exp(-x)). */
+    SIGMOID,
+    /** max(0, min(1, a*x + b)). */
+    HARD_SIGMOID,
+    /** x * max(0, min(1, x/6 + 1/2)). */
+    HARD_SWISH,
+    /** tanh(x). */
+    TANH,
+    /** x &lt; 0 ? a*(exp(x) - 1) : x. */
+    ELU,
+    /** |x|. */
+    ABS,
+    /** -x. */
+    NEG,
+    /** exp(x). */
+    EXP,
+    /** sqrt(x). */
+    SQRT,
+    /** ln(1 + exp(x)). */
+    SOFTPLUS,
+    /** 1 / x. */
+    RECIPROCAL
+  }
+
+  private final Kind kind;
+  private final float a;
+  private final float b;
+
+  /** Creates an activation with up to two parameters (see {@link Kind}). */
+  public Activation(Kind kind, float a, float b) {
+    this.kind = kind;
+    this.a = a;
+    this.b = b;
+  }
+
+  /** The function. */
+  public Kind kind() {
+    return kind;
+  }
+
+  /** Applies the function to one value. */
+  public float apply(float x) {
+    switch (kind) {
+      case RELU:
+        return x > 0 ? x : x == x ? 0f : x;
+      case CLIP:
+        return x < a ? a : x > b ? b : x;
+      case LEAKY_RELU:
+        return x < 0 ? a * x : x;
+      case SIGMOID:
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+      case HARD_SIGMOID:
+        return Math.max(0f, Math.min(1f, a * x + b));
+      case HARD_SWISH:
+        return x * Math.max(0f, Math.min(1f, x / 6f + 0.5f));
+      case TANH:
+        return (float) Math.tanh(x);
+      case ELU:
+        return x < 0 ? (float) (a * (Math.exp(x) - 1)) : x;
+      case ABS:
+        return Math.abs(x);
+      case NEG:
+        return -x;
+      case EXP:
+        return (float) Math.exp(x);
+      case SQRT:
+        return (float) Math.sqrt(x);
+      case SOFTPLUS:
+        return (float) Math.log1p(Math.exp(x));
+      default:
+        return 1f / x;
+    }
+  }
+
+  /** In place over {@code y[off .. off+n)}. */
+  public void apply(float[] y, int off, int n) {
+    apply(y, off, y, off, n);
+  }
+
+  /** {@code dst[dOff+i] = f(src[sOff+i])} for i in [0, n). */
+  public void apply(float[] dst, int dOff, float[] src, int sOff, int n) {
+    switch (kind) {
+      case RELU:
+        for (int i = 0; i < n; i++) {
+          float x = src[sOff + i];
+          dst[dOff + i] = x > 0 ? x : x == x ? 0f : x;
+        }
+        return;
+      case CLIP:
+        for (int i = 0; i < n; i++) {
+          float x = src[sOff + i];
+          dst[dOff + i] = x < a ? a : x > b ? b : x;
+        }
+        return;
+      default:
+        for (int i = 0; i < n; i++) {
+          dst[dOff + i] = apply(src[sOff + i]);
+        }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return kind + (kind == Kind.CLIP || kind == Kind.HARD_SIGMOID ? "(" + a + "," + b + ")" : "");
+  }
+}

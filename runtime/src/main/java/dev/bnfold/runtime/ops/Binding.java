@@ -1,0 +1,42 @@
+package dev.bnfold.runtime.ops;
+
+import dev.bnfold.runtime.kernels.GemmMicroKernel;
+
+/** What an op needs to bind to concrete shapes: shapes, value ids, the kernels in use. */
+public final class Binding {
+  /** Input shapes (null for an absent optional input). */
+  public final int[][] in;
+
+  /** Output shapes. */
+  public final int[][] out;
+
+  /** Input value ids (-1 for absent). */
+  public final int[] inIds;
+
+  /** Output value ids (-1 for an unused optional output). */
+  public final int[] outIds;
+
+  /** The GEMM micro-kernel chosen for the model. */
+  public final GemmMicroKernel gemm;
+
+  private int scratch;
+
+  /** Creates a binding. */
+  public Binding(int[][] in, int[][] out, int[] inIds, int[] outIds, GemmMicroKernel gemm) {
+    this.in = in;
+    this.out = out;
+    this.inIds = inIds;
+    this.outIds = outIds;
+    this.gemm = gemm;
+  }
+
+  /** Declares that the step needs {@code floats} of {@link Frame#scratch}. */
+  public void needScratch(int floats) {
+    scratch = Math.max(scratch, floats);
+  }
+
+  /** The scratch floats declared. */
+  public int scratch() {
+    return scratch;
+  }
+}

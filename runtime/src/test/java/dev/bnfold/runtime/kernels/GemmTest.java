@@ -1,0 +1,64 @@
+package dev.bnfold.runtime.kernels;
+
+import static dev.bnfold.runtime.kernels.KernelTestSupport.assertClose;
+import static dev.bnfold.runtime.kernels.KernelTestSupport.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every GEMM micro-kernel against {@link Gemm#reference} on random shapes, tails included. */
+class GemmTest {
+  static Stream<GemmMicroKernel> kernels() {
+    return KernelTestSupport.gemmKernels().stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void packedMatchesReference(GemmMicroKernel kern) {
+    Random r = new Random(42);
+    int[][] fixed = {{1, 1, 1}, {4, 8, 3}, {5, 33, 7}, {3, 17, 300}, {9, 64, 257}, {1, 100, 16}};
+    for (int t = 0; t < 40; t++) {
+      int m;
+      int n;
+      int k;
+      if (t < fixed.length) {
+        m = fixed[t][0];
+        n = fixed[t][1];
+        k = fixed[t][2];
+      } else {
+        m = 1 + r.nextInt(20);
+        n = 1 + r.nextInt(70);
+        k = 1 + r.nextInt(300);
+      }
+      boolean ta = r.nextBoolean();
+      boolean tb = r.nextBoolean();
+      float[] a = random(r, m * k + 3);
+      float[] b = random(r, k * n + 5);
+      int lda = ta ? m : k;
+      int ldb = tb ? k : n;
+      float[] ref = new float[m * n];
+      Gemm.reference(ref, 0, n, a, 3, lda, ta, b, 5, ldb, tb, m, n, k, 1f, 0f);
+      float[] pa = new float[Gemm.packedASize(m, k, kern.mr())];
+      float[] pb = new float[Gemm.packedBSize(k, n, kern.nr())];
+      Gemm.packA(pa, 0, a, 3, lda, ta, m, k, kern.mr());
+      Gemm.packB(pb, 0, b, 5, ldb, tb, k, n, kern.nr());
+      float[] got = new float[m * n + 1];
+      got[m * n] = 12345f; // canary past the end
+      Gemm.multiplyPacked(
+          kern, got, 0, n, pa, 0, pb, 0, m, n, k, false, 0, Gemm.panels(n, kern.nr()));
+      assertClose(ref, got, m * n, kern.name() + " m=" + m + " n=" + n + " k=" + k);
+      assertEquals(12345f, got[m * n], "wrote past the output");
+      // accumulate mode adds
+      Gemm.multiplyPacked(
+          kern, got, 0, n, pa, 0, pb, 0, m, n, k, true, 0, Gemm.panels(n, kern.nr()));
+      float[] twice = ref.clone();
+      for (int i = 0; i < twice.length; i++) {
+        twice[i] *= 2;
+      }
+      assertClose(twice, got, m * n, kern.name() + " accumulate");
+    }
+  }
+}
