@@ -15,7 +15,15 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Fold BatchNormalization into neighbouring layers and run models in pure Java.",
-    subcommands = {InspectCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      InspectCommand.class,
+      ConvertCommand.class,
+      VerifyCommand.class,
+      RunCommand.class,
+      BenchCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   /** Verification failed: outputs differ beyond the tolerance. */
   public static final int EXIT_VERIFY_FAILED = 1;

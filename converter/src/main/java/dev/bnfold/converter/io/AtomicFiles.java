@@ -9,6 +9,9 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 
 /**
  * Writes files so that readers never see a half-written one: the content goes to a temporary file
@@ -51,6 +54,7 @@ public final class AtomicFiles {
           target + ": cannot write to directory " + dir + ": " + reason(e), e);
     }
     try {
+      copyPermissions(abs, tmp);
       try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16)) {
         content.writeTo(out);
       }
@@ -68,6 +72,21 @@ public final class AtomicFiles {
         // best effort: the temporary file is hidden and named after the target
       }
     }
+  }
+
+  /**
+   * Temporary files are created owner-only; give the new file the permissions of the one it
+   * replaces, or rw-r--r-- for a new file, as a plain write would.
+   */
+  private static void copyPermissions(Path target, Path tmp) throws IOException {
+    if (!tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return;
+    }
+    Set<PosixFilePermission> perms =
+        Files.exists(target)
+            ? Files.getPosixFilePermissions(target)
+            : PosixFilePermissions.fromString("rw-r--r--");
+    Files.setPosixFilePermissions(tmp, perms);
   }
 
   private static boolean isSameFile(Path a, Path b) {

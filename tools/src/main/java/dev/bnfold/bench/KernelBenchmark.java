@@ -1,0 +1,329 @@
+package dev.bnfold.bench;
+
+import dev.bnfold.runtime.kernels.Conv;
+import dev.bnfold.runtime.kernels.ConvGeometry;
+import dev.bnfold.runtime.kernels.Gemm;
+import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.Kernels;
+import dev.bnfold.runtime.kernels.vector.FmaPeak;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Single-thread kernel throughput on ResNet-18 and MobileNetV2 shapes, next to an FMA peak probe.
+ *
+ * <p>Every score is in GFLOP/s: an invocation is declared as {@code flops / 1000} operations and
+ * the time unit is the microsecond. An FMA counts as two flops; a convolution as {@code 2 * M * P *
+ * K}. Each state checks its kernel against the reference before anything is timed.
+ *
+ * <pre>
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=scalar
+ * </pre>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
+public class KernelBenchmark {
+  private static final int PEAK_FLOPS = 1 << 26;
+
+  /** The peak probe: independent FMA chains on registers, no memory traffic. */
+  @Benchmark
+  @OperationsPerInvocation(PEAK_FLOPS / 1000)
+  public float fmaPeak() {
+    return FmaPeak.run(PEAK_FLOPS);
+  }
+
+  /** Which micro-kernel: the Vector API one or the plain-Java fallback. */
+  @State(Scope.Thread)
+  public static class Impl {
+    @Param({"vector"})
+    public String impl;
+
+    GemmMicroKernel kernel() {
+      if (impl.startsWith("X")) {
+        try {
+          return (GemmMicroKernel)
+              Class.forName("dev.bnfold.runtime.kernels.vector." + impl)
+                  .getDeclaredConstructor()
+                  .newInstance();
+        } catch (ReflectiveOperationException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+      GemmMicroKernel k = Kernels.gemm("scalar".equals(impl));
+      if ("vector".equals(impl) && k == Kernels.scalarGemm()) {
+        throw new IllegalStateException("Vector API kernel not available");
+      }
+      return k;
+    }
+  }
+
+  /** A packed GEMM: C (m, n) = A (m, k) * B (k, n) with both operands pre-packed. */
+  abstract static class GemmState {
+    GemmMicroKernel kern;
+    float[] pa;
+    float[] pb;
+    float[] c;
+    int m;
+    int n;
+    int k;
+
+    void setUp(Impl impl, int m, int n, int k) {
+      this.kern = impl.kernel();
+      this.m = m;
+      this.n = n;
+      this.k = k;
+      Random r = new Random(1);
+      float[] a = random(r, m * k);
+      float[] b = random(r, k * n);
+      pa = new float[Gemm.packedASize(m, k, kern.mr())];
+      pb = new float[Gemm.packedBSize(k, n, kern.nr())];
+      Gemm.packA(pa, 0, a, 0, k, false, m, k, kern.mr());
+      Gemm.packB(pb, 0, b, 0, n, false, k, n, kern.nr());
+      c = new float[m * n];
+      run();
+      float[] ref = new float[m * n];
+      Gemm.reference(ref, 0, n, a, 0, k, false, b, 0, n, false, m, n, k, 1f, 0f);
+      check(ref, c, "gemm " + m + "x" + n + "x" + k);
+    }
+
+    void run() {
+      Gemm.multiplyPacked(
+          kern, c, 0, n, pa, 0, pb, 0, m, n, k, false, 0, Gemm.panels(n, kern.nr()));
+    }
+  }
+
+  /** One im2col block of ResNet-18's 3x3 64->64 conv: fits in L2, the acceptance shape. */
+  @State(Scope.Thread)
+  public static class GemmInCache extends GemmState {
+    static final int M = 64, N = 256, K = 576;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, M, N, K);
+    }
+  }
+
+  /** ResNet-18 layer4 3x3 256->256 at 7x7... as one GEMM over a 14x14 plane: (256, 196, 2304). */
+  @State(Scope.Thread)
+  public static class GemmLarge extends GemmState {
+    static final int M = 256, N = 196, K = 2304;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, M, N, K);
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(2 * GemmInCache.M * GemmInCache.N * GemmInCache.K / 1000)
+  public float[] gemm_64x256x576(GemmInCache s) {
+    s.run();
+    return s.c;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(2 * GemmLarge.M * GemmLarge.N * GemmLarge.K / 1000)
+  public float[] gemm_256x196x2304(GemmLarge s) {
+    s.run();
+    return s.c;
+  }
+
+  /** A convolution with constant weights through the path ConvOp uses for it. */
+  abstract static class ConvState {
+    GemmMicroKernel kern;
+    ConvGeometry g;
+    float[] x;
+    float[] w;
+    float[] pw;
+    float[] b;
+    float[] y;
+    float[] scratch;
+
+    void setUp(Impl impl, int c, int m, int group, int hw, int k, int stride) {
+      kern = impl.kernel();
+      int pad = k / 2;
+      int out = (hw + 2 * pad - k) / stride + 1;
+      g =
+          new ConvGeometry(
+              1,
+              c,
+              m,
+              group,
+              new int[] {1, hw, hw},
+              new int[] {1, out, out},
+              new int[] {1, k, k},
+              new int[] {1, stride, stride},
+              new int[] {1, 1, 1},
+              new int[] {0, pad, pad});
+      Random r = new Random(2);
+      x = random(r, c * hw * hw);
+      w = random(r, m * (c / group) * k * k);
+      b = random(r, m);
+      pw = new float[Conv.packedWeightSize(g, kern.mr())];
+      Conv.packWeights(pw, w, 0, g, kern.mr());
+      scratch = new float[Conv.scratchSize(g, kern.nr())];
+      y = new float[m * out * out];
+      run();
+      float[] ref = new float[y.length];
+      Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
+      check(ref, y, "conv c=" + c + " m=" + m + " " + hw + "x" + hw + " k" + k + " s" + stride);
+    }
+
+    void run() {
+      if (Conv.isDepthwise(g)) {
+        Conv.depthwise(y, 0, x, 0, w, 0, b, 0, g);
+      } else {
+        Conv.gemmPath(kern, y, 0, x, 0, pw, b, 0, g, scratch);
+      }
+    }
+  }
+
+  /** ResNet-18 layer1: 3x3 64->64 on 56x56. */
+  @State(Scope.Thread)
+  public static class Conv3x3L1 extends ConvState {
+    static final int FLOPS = 2 * 64 * 56 * 56 * 64 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 64, 64, 1, 56, 3, 1);
+    }
+  }
+
+  /** ResNet-18 layer3: 3x3 256->256 on 14x14. */
+  @State(Scope.Thread)
+  public static class Conv3x3L3 extends ConvState {
+    static final int FLOPS = 2 * 256 * 14 * 14 * 256 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 256, 256, 1, 14, 3, 1);
+    }
+  }
+
+  /** MobileNetV2 expand: 1x1 24->144 on 56x56. */
+  @State(Scope.Thread)
+  public static class Conv1x1Expand extends ConvState {
+    static final int FLOPS = 2 * 144 * 56 * 56 * 24;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 24, 144, 1, 56, 1, 1);
+    }
+  }
+
+  /** MobileNetV2 project: 1x1 144->24 on 56x56. */
+  @State(Scope.Thread)
+  public static class Conv1x1Project extends ConvState {
+    static final int FLOPS = 2 * 24 * 56 * 56 * 144;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 144, 24, 1, 56, 1, 1);
+    }
+  }
+
+  /** MobileNetV2 depthwise 3x3 stride 1: 144 channels on 56x56. */
+  @State(Scope.Thread)
+  public static class Depthwise1 extends ConvState {
+    static final int FLOPS = 2 * 144 * 56 * 56 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 144, 144, 144, 56, 3, 1);
+    }
+  }
+
+  /** MobileNetV2 depthwise 3x3 stride 2: 96 channels, 112x112 to 56x56. */
+  @State(Scope.Thread)
+  public static class Depthwise2 extends ConvState {
+    static final int FLOPS = 2 * 96 * 56 * 56 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 96, 96, 96, 112, 3, 2);
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L1.FLOPS / 1000)
+  public float[] conv3x3_64_56(Conv3x3L1 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L3.FLOPS / 1000)
+  public float[] conv3x3_256_14(Conv3x3L3 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv1x1Expand.FLOPS / 1000)
+  public float[] conv1x1_24to144_56(Conv1x1Expand s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv1x1Project.FLOPS / 1000)
+  public float[] conv1x1_144to24_56(Conv1x1Project s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise1.FLOPS / 1000)
+  public float[] dw3x3s1_144_56(Depthwise1 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise2.FLOPS / 1000)
+  public float[] dw3x3s2_96_112(Depthwise2 s) {
+    s.run();
+    return s.y;
+  }
+
+  static float[] random(Random r, int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = r.nextFloat() * 2 - 1;
+    }
+    return a;
+  }
+
+  /** Fails the run if {@code got} is not within rtol 1e-4 (of the largest value) of {@code ref}. */
+  static void check(float[] ref, float[] got, String what) {
+    float max = 0;
+    for (float v : ref) {
+      max = Math.max(max, Math.abs(v));
+    }
+    float tol = 1e-5f + 1e-4f * max;
+    for (int i = 0; i < ref.length; i++) {
+      if (!(Math.abs(ref[i] - got[i]) <= tol)) {
+        throw new IllegalStateException(
+            what + ": element " + i + " is " + got[i] + ", reference " + ref[i]);
+      }
+    }
+  }
+}
