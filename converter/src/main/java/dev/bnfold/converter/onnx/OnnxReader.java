@@ -120,6 +120,31 @@ public final class OnnxReader {
     return new Reading(where, dir).graph(proto);
   }
 
+  /**
+   * Reads one serialized ONNX {@code TensorProto}, such as the {@code input_0.pb} files of the ONNX
+   * backend tests, with the same checks and conversions as an initializer (raw or typed data,
+   * external data next to the file).
+   *
+   * @throws BnfoldIOException if the file cannot be read
+   * @throws ModelFormatException if it is not a valid tensor
+   * @throws UnsupportedModelException for string, segmented or unknown-type tensors
+   */
+  public static Tensor readTensor(Path pbFile) {
+    TensorProto proto;
+    try {
+      proto = TensorProto.parseFrom(Files.readAllBytes(pbFile));
+    } catch (NoSuchFileException e) {
+      throw new BnfoldIOException(pbFile + ": no such file");
+    } catch (InvalidProtocolBufferException e) {
+      throw new ModelFormatException(pbFile + ": not a valid ONNX tensor: " + e.getMessage());
+    } catch (IOException e) {
+      throw new BnfoldIOException(pbFile + ": cannot read: " + e.getMessage(), e);
+    }
+    Path dir = pbFile.toAbsolutePath().getParent();
+    return new OnnxReader().new Reading(pbFile.toString(), dir)
+        .tensor(proto, "tensor '" + proto.getName() + "'");
+  }
+
   /** State of one read: where we are, for messages and external data. */
   private final class Reading {
     private final String where;

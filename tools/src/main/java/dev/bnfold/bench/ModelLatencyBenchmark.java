@@ -1,0 +1,84 @@
+package dev.bnfold.bench;
+
+import dev.bnfold.converter.io.NdArray;
+import dev.bnfold.converter.verify.OrtRunner;
+import dev.bnfold.runtime.Model;
+import dev.bnfold.runtime.Options;
+import dev.bnfold.runtime.PreparedRun;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Latency of one batch-1 inference: the Java runtime on the folded model vs ONNX Runtime (all graph
+ * optimizations, same intra-op thread count) on the original, in the same JMH run. Each model is
+ * converted and its output checked against ONNX Runtime in setup, before timing.
+ *
+ * <pre>
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main ModelLatencyBenchmark \
+ *     -p model=digits-cnn,mobilenet_v2,resnet18 -p threads=1
+ * </pre>
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
+public class ModelLatencyBenchmark {
+  @Param({"digits-cnn", "mobilenet_v2", "resnet18"})
+  public String model;
+
+  @Param({"1"})
+  public int threads;
+
+  private Model bnfold;
+  private PreparedRun run;
+  private float[][] in;
+  private float[][] out;
+  private OrtRunner ort;
+  private Map<String, NdArray> feed;
+
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    BenchModels.Prepared p = BenchModels.prepare(model);
+    bnfold = Model.load(p.runtimeBytes(), model, Options.builder().threads(threads).build());
+    feed = p.input();
+    NdArray x = feed.values().iterator().next();
+    run = bnfold.prepare(x.shape());
+    in = new float[][] {x.floats()};
+    out = new float[][] {new float[run.outputSize(0)]};
+    ort = new OrtRunner(p.onnxBytes(), true, threads);
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    bnfold.close();
+    ort.close();
+  }
+
+  @Benchmark
+  public float[] bnfold() {
+    run.run(in, out);
+    return out[0];
+  }
+
+  @Benchmark
+  public Map<String, NdArray> onnxRuntime() {
+    return ort.run(feed);
+  }
+}
