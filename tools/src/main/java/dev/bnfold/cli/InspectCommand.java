@@ -1,9 +1,12 @@
 package dev.bnfold.cli;
 
+import dev.bnfold.converter.Converter;
 import dev.bnfold.converter.graph.Graph;
 import dev.bnfold.converter.graph.ValueInfo;
 import dev.bnfold.converter.inspect.ModelSummary;
 import dev.bnfold.converter.onnx.OnnxReader;
+import dev.bnfold.runtime.BnfoldException;
+import dev.bnfold.runtime.ops.OpRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -19,7 +22,9 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Print a model's opsets, inputs and outputs, op histogram, parameter count,",
-      "BatchNormalization count, and anything unsupported or suspicious."
+      "BatchNormalization count, and anything unsupported or suspicious (ops the runtime",
+      "cannot run once the converter has folded what it can, BN statistics that cannot be",
+      "folded)."
     })
 final class InspectCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -30,7 +35,14 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Graph graph = OnnxReader.load(model);
-    ModelSummary s = ModelSummary.of(graph, SupportedOps.ALL);
+    Graph converted = null;
+    String conversionProblem = null;
+    try {
+      converted = Converter.convert(graph, Converter.Options.defaults().withVerify(false)).graph();
+    } catch (BnfoldException e) {
+      conversionProblem = e.getMessage();
+    }
+    ModelSummary s = ModelSummary.of(graph, converted, OpRegistry.supportedOps());
     var out = spec.commandLine().getOut();
     out.printf("model:       %s (%,d bytes)%n", model, fileSize(model));
     Graph.ModelInfo info = graph.modelInfo();
@@ -58,6 +70,9 @@ final class InspectCommand implements Callable<Integer> {
     out.printf("batchnorm:   %d BatchNormalization nodes%n", s.batchNormCount());
     out.println("ops:");
     s.opHistogram().forEach((op, n) -> out.printf("  %-22s %5d%n", op, n));
+    if (conversionProblem != null) {
+      out.println("conversion:  FAILS: " + conversionProblem);
+    }
     if (s.findings().isEmpty()) {
       out.println("findings:    none");
     } else {

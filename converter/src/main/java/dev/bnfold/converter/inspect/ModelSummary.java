@@ -38,20 +38,24 @@ public record ModelSummary(
   /**
    * Summarises {@code graph}.
    *
-   * @param supportedOps ops that bnfold can convert and run; nodes of other ops are findings
+   * @param converted the graph after conversion, whose ops must all be in {@code supportedOps} (the
+   *     converter removes constant subgraphs, Identity and the like); null to check {@code graph}
+   *     itself
+   * @param supportedOps ops the runtime can run; other nodes are findings
    */
-  public static ModelSummary of(Graph graph, Set<String> supportedOps) {
+  public static ModelSummary of(Graph graph, Graph converted, Set<String> supportedOps) {
     Map<String, Integer> histogram = new TreeMap<>();
     List<String> findings = new ArrayList<>();
     Map<String, List<String>> unsupported = new TreeMap<>();
     for (Node n : graph.nodes()) {
-      String op = n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
-      histogram.merge(op, 1, Integer::sum);
-      if (!n.domain().isEmpty() || !supportedOps.contains(n.opType())) {
-        unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(n.name());
-      }
+      histogram.merge(opName(n), 1, Integer::sum);
       if (n.is("BatchNormalization")) {
         findings.addAll(batchNormFindings(graph, n));
+      }
+    }
+    for (Node n : (converted == null ? graph : converted).nodes()) {
+      if (!n.domain().isEmpty() || !supportedOps.contains(n.opType())) {
+        unsupported.computeIfAbsent(opName(n), k -> new ArrayList<>()).add(n.name());
       }
     }
     unsupported.forEach(
@@ -89,6 +93,10 @@ public record ModelSummary(
         bytes,
         (int) graph.count("BatchNormalization"),
         findings);
+  }
+
+  private static String opName(Node n) {
+    return n.domain().isEmpty() ? n.opType() : n.domain() + "." + n.opType();
   }
 
   private static List<String> batchNormFindings(Graph graph, Node bn) {
