@@ -45,8 +45,9 @@ final class DemoCommand implements Callable<Integer> {
       names = "--model",
       paramLabel = "MODEL.onnx",
       description =
-          "Model with MODEL.test-x.npy and MODEL.test-y.npy beside it (default: ${DEFAULT-VALUE}).")
-  Path model = Path.of("models", "digits-cnn.onnx");
+          "Model with MODEL.test-x.npy and MODEL.test-y.npy beside it"
+              + " (default: models/digits-cnn.onnx of the bnfold checkout).")
+  Path model = Path.of(System.getProperty("bnfold.root", "."), "models", "digits-cnn.onnx");
 
   @Option(
       names = "--runs",
