@@ -350,6 +350,26 @@ class OpsTest {
   }
 
   @Test
+  void maxAndMinTakeOneOrMoreBroadcastInputs() {
+    // ONNX spec examples: three inputs of equal shape, then one input (a copy).
+    Tensor a = t(new float[] {3, 2, 1}, 3);
+    Tensor b = t(new float[] {1, 4, 4}, 3);
+    Tensor c = t(new float[] {2, 5, 3}, 3);
+    close(new float[] {3, 5, 4}, OpCase.of("Max").input(a).input(b).input(c).run());
+    close(new float[] {1, 2, 1}, OpCase.of("Min").input(a).input(b).input(c).run());
+    close(new float[] {3, 2, 1}, OpCase.of("Max").input(a).run());
+    // Three inputs broadcast together: (3,1), (1,2) and a scalar constant -> (3,2).
+    Tensor y =
+        OpCase.of("Max")
+            .input(t(new float[] {0, 10, 20}, 3, 1))
+            .input(t(new float[] {5, 15}, 1, 2))
+            .constant(Tensor.scalar(12f))
+            .run();
+    assertArrayEquals(new long[] {3, 2}, y.shape());
+    close(new float[] {12, 15, 12, 15, 20, 20}, y);
+  }
+
+  @Test
   void activations() {
     Tensor x = t(new float[] {-4, -1, 0, 0.5f, 3, 8}, 6);
     close(new float[] {0, 0, 0, 0.5f, 3, 8}, OpCase.of("Relu").input(x).run());

@@ -211,4 +211,27 @@ class OnnxReaderTest {
     ModelFormatException e = assertThrows(ModelFormatException.class, () -> OnnxReader.load(m));
     assertTrue(e.getMessage().contains("initializer 'W'"), e.getMessage());
   }
+
+  @Test
+  void readTensorReadsATensorProtoFileAndRejectsGarbage() throws Exception {
+    TensorProto t =
+        TensorProto.newBuilder()
+            .setName("x")
+            .setDataType(TensorProto.DataType.INT64_VALUE)
+            .addDims(2)
+            .addDims(1)
+            .addInt64Data(-3)
+            .addInt64Data(7)
+            .build();
+    Path pb = dir.resolve("input_0.pb");
+    Files.write(pb, t.toByteArray());
+    dev.bnfold.converter.graph.Tensor read = OnnxReader.readTensor(pb);
+    assertArrayEquals(new long[] {2, 1}, read.dims());
+    assertArrayEquals(new long[] {-3, 7}, read.longs());
+
+    Path bad = dir.resolve("bad.pb");
+    Files.write(bad, t.toBuilder().clearInt64Data().addInt64Data(1).build().toByteArray());
+    assertThrows(ModelFormatException.class, () -> OnnxReader.readTensor(bad));
+    assertThrows(BnfoldIOException.class, () -> OnnxReader.readTensor(dir.resolve("none.pb")));
+  }
 }

@@ -1,10 +1,12 @@
 package dev.bnfold.runtime.ops;
 
+import dev.bnfold.runtime.ModelFormatException;
 import dev.bnfold.runtime.format.NodeDef;
 
 /**
- * Element-wise binary ops with numpy multidirectional broadcasting: Add, Sub, Mul, Div, and PRelu
- * ({@code y = x < 0 ? slope*x : x}, slope unidirectionally broadcast to x).
+ * Element-wise binary ops with numpy multidirectional broadcasting: Add, Sub, Mul, Div, Pow, PRelu
+ * ({@code y = x < 0 ? slope*x : x}, slope unidirectionally broadcast to x), and the variadic Max
+ * and Min (one or more inputs, all broadcast together; evaluated as a chain of two-input steps).
  */
 final class BinaryOp extends Op {
   enum Kind {
@@ -23,12 +25,28 @@ final class BinaryOp extends Op {
   BinaryOp(NodeDef node, Kind kind) {
     super(node);
     this.kind = kind;
-    arity(2, 2, 1);
+    if (variadic(kind)) {
+      arity(1, Integer.MAX_VALUE, 1);
+      for (int i = 1; i < node.inputs().size(); i++) {
+        if (!hasInput(i)) {
+          throw new ModelFormatException("node " + node.describe() + ": input " + i + " is empty");
+        }
+      }
+    } else {
+      arity(2, 2, 1);
+    }
+  }
+
+  private static boolean variadic(Kind k) {
+    return k == Kind.MAX || k == Kind.MIN;
   }
 
   @Override
   public int[][] inferShapes(int[][] in) {
-    int[] out = Shapes.broadcast(in[0], in[1]);
+    int[] out = in[0];
+    for (int i = 1; i < in.length; i++) {
+      out = Shapes.broadcast(out, in[i]);
+    }
     if (kind == Kind.PRELU && !java.util.Arrays.equals(out, in[0])) {
       throw shapeError(
           "slope " + Shapes.str(in[1]) + " does not broadcast to x " + Shapes.str(in[0]));
@@ -39,13 +57,36 @@ final class BinaryOp extends Op {
   @Override
   public Step bind(Binding b) {
     int[] out = b.out[0];
+    int iy = b.outIds[0];
+    if (b.in.length == 1) { // Max/Min of one input: a copy (the shapes are equal)
+      int ix = b.inIds[0];
+      int n = Shapes.size(out);
+      return f -> System.arraycopy(f.buf[ix], f.off[ix], f.buf[iy], f.off[iy], n);
+    }
+    Step first = bind(kind, b.inIds[0], b.in[0], b.inIds[1], b.in[1], iy, out);
+    if (b.in.length == 2) {
+      return first;
+    }
+    // y = op(op(op(x0, x1), x2), ...): y already has the output shape, so it is read in place.
+    Step[] rest = new Step[b.in.length - 2];
+    for (int i = 2; i < b.in.length; i++) {
+      rest[i - 2] = bind(kind, iy, out, b.inIds[i], b.in[i], iy, out);
+    }
+    return f -> {
+      first.run(f);
+      for (Step s : rest) {
+        s.run(f);
+      }
+    };
+  }
+
+  /** The step {@code y = op(a, b)}, a and b broadcast to y's shape {@code out}. */
+  private static Step bind(
+      Kind kind, int ia, int[] aShape, int ib, int[] bShape, int iy, int[] out) {
     int r = Math.max(out.length, 1);
     int[] shape = out.length == 0 ? new int[] {1} : out;
-    int[] sa = out.length == 0 ? new int[] {1} : Shapes.broadcastStrides(b.in[0], out);
-    int[] sb = out.length == 0 ? new int[] {1} : Shapes.broadcastStrides(b.in[1], out);
-    int ia = b.inIds[0];
-    int ib = b.inIds[1];
-    int iy = b.outIds[0];
+    int[] sa = out.length == 0 ? new int[] {1} : Shapes.broadcastStrides(aShape, out);
+    int[] sb = out.length == 0 ? new int[] {1} : Shapes.broadcastStrides(bShape, out);
     int total = Shapes.size(out);
     int inner = shape[r - 1];
     int outer = inner == 0 ? 0 : total / inner;
