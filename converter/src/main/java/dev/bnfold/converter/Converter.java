@@ -14,6 +14,7 @@ import dev.bnfold.converter.verify.FoldVerifier;
 import dev.bnfold.converter.verify.OutputComparison;
 import dev.bnfold.converter.verify.Tolerance;
 import dev.bnfold.converter.verify.Verification;
+import dev.bnfold.runtime.InvalidInputException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +62,7 @@ public final class Converter {
       inputs = Map.copyOf(inputs);
       disabledFolds = Set.copyOf(disabledFolds);
       if (samples < 0) {
-        throw new IllegalArgumentException("samples must be >= 0, got " + samples);
+        throw new InvalidInputException("samples must be >= 0, got " + samples);
       }
     }
 

@@ -112,6 +112,7 @@ final class CompiledGraph {
 
     List<String> problems = new ArrayList<>();
     boolean allFormat = true;
+    RuntimeException unexpected = null; // kept as the cause, for debugging and the fuzz tests
     for (NodeDef node : file.nodes()) {
       Op op = null;
       try {
@@ -121,6 +122,16 @@ final class CompiledGraph {
         allFormat = false;
       } catch (ModelFormatException e) {
         problems.add(e.getMessage());
+      } catch (IllegalArgumentException e) {
+        // the ops' convention for shape and range errors (Shapes, Window)
+        problems.add("node " + node.describe() + ": " + e.getMessage());
+      } catch (RuntimeException e) {
+        // A check an op's parser lacks (an attribute or weight shape it did not expect): still a
+        // bad model, reported with the node rather than as a crash.
+        problems.add("node " + node.describe() + ": malformed (" + e + ")");
+        if (unexpected == null) {
+          unexpected = e;
+        }
       }
       int[] in = new int[node.inputs().size()];
       for (int i = 0; i < in.length; i++) {
@@ -159,9 +170,11 @@ final class CompiledGraph {
           name
               + ": "
               + problems.size()
-              + " node(s) cannot be loaded:\n  "
-              + String.join("\n  ", problems);
-      throw allFormat ? new ModelFormatException(msg) : new UnsupportedModelException(msg);
+              + " node(s) cannot be loaded: "
+              + String.join("; ", problems);
+      throw allFormat
+          ? new ModelFormatException(msg, unexpected)
+          : new UnsupportedModelException(msg, unexpected);
     }
     outputIds = file.outputs().stream().mapToInt(v -> ids.get(v.name())).toArray();
     for (int i = 0; i < outputIds.length; i++) {

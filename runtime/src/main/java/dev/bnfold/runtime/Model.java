@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -273,7 +274,15 @@ public final class Model implements AutoCloseable {
         }
       }
     }
-    plan.run(inputs, outputs);
+    try {
+      plan.run(inputs, outputs);
+    } catch (RejectedExecutionException e) {
+      // close() shut the intra-op pool down while this call was running.
+      if (closed) {
+        throw new ModelClosedException(graph.name);
+      }
+      throw e;
+    }
     if (options.checkNaN()) {
       for (int i = 0; i < outputs.length; i++) {
         int bad = firstNonFinite(outputs[i], sizeOf(plan.outputShapes[i]));
@@ -402,11 +411,24 @@ public final class Model implements AutoCloseable {
       if (plans.size() >= options.maxCachedPlans()) {
         plans.clear();
       }
-      p =
-          plans.computeIfAbsent(
-              key, k -> new Plan(graph, shapes, options.maxTensorElements(), parallel));
+      p = plans.computeIfAbsent(key, k -> newPlan(shapes));
     }
     return p;
+  }
+
+  private Plan newPlan(int[][] shapes) {
+    try {
+      return new Plan(graph, shapes, options.maxTensorElements(), parallel);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // Shape errors past shape inference, e.g. a kernel's scratch size that overflows int.
+      throw new InvalidInputException(
+          graph.name
+              + ": input shapes "
+              + Arrays.deepToString(shapes)
+              + " cannot be planned: "
+              + e.getMessage(),
+          e);
+    }
   }
 
   void checkOpen() {

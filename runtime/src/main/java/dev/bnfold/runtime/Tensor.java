@@ -35,7 +35,14 @@ public final class Tensor {
 
   /** A float32 tensor of zeros. */
   public static Tensor zeros(long... shape) {
-    return of(new float[Math.toIntExact(elementCount(shape))], shape);
+    if (shape == null) {
+      throw new InvalidInputException("tensor shape is null");
+    }
+    long n = elementCount(shape);
+    if (n > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException("shape too large: " + Arrays.toString(shape));
+    }
+    return of(new float[(int) n], shape);
   }
 
   /** A float32 scalar (rank 0). */

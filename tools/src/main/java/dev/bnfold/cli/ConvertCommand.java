@@ -79,7 +79,7 @@ final class ConvertCommand implements Callable<Integer> {
             .withVerify(!noVerify)
             .withSamples(samples)
             .withTolerance(tolerance.tolerance())
-            .withInputs(inputs.read());
+            .withInputs(noVerify ? inputs.read() : inputs.readFinite());
     ConversionResult result = Converter.convert(graph, options);
     long t3 = System.nanoTime();
     if (explain) {

@@ -1,7 +1,9 @@
 package dev.bnfold.cli;
 
+import dev.bnfold.converter.graph.DataType;
 import dev.bnfold.converter.io.NdArray;
 import dev.bnfold.converter.io.Npy;
+import dev.bnfold.runtime.InvalidInputException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,6 +21,35 @@ final class InputFiles {
   Map<String, NdArray> read() {
     Map<String, NdArray> out = new LinkedHashMap<>();
     files.forEach((name, file) -> out.put(name, Npy.read(file)));
+    return out;
+  }
+
+  /**
+   * Reads every input file and refuses NaN or infinity: verification compares finite values, and
+   * NaN in both models would count as agreement. ({@code bnfold run} lets them propagate.)
+   */
+  Map<String, NdArray> readFinite() {
+    Map<String, NdArray> out = read();
+    out.forEach(
+        (name, a) -> {
+          if (a.type() != DataType.FLOAT) {
+            return;
+          }
+          float[] f = a.floats();
+          for (int i = 0; i < f.length; i++) {
+            if (!Float.isFinite(f[i])) {
+              throw new InvalidInputException(
+                  files.get(name)
+                      + ": input '"
+                      + name
+                      + "' has "
+                      + f[i]
+                      + " at element "
+                      + i
+                      + "; verification needs finite inputs (bnfold run propagates NaN/Inf)");
+            }
+          }
+        });
     return out;
   }
 }

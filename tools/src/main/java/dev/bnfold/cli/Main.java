@@ -2,6 +2,7 @@ package dev.bnfold.cli;
 
 import dev.bnfold.runtime.BnfoldException;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,7 +72,32 @@ public final class Main {
           err.flush();
           return EXIT_BAD_INPUT;
         });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError e) {
+      // picocli passes Errors through; without this the JVM would print a stack trace and exit
+      // with 1, which means "verification failed".
+      long maxMiB = Runtime.getRuntime().maxMemory() >> 20;
+      err.println(
+          "bnfold: out of memory (Java heap limit "
+              + maxMiB
+              + " MiB): the model or inputs are too large for this JVM; give it more with"
+              + " BNFOLD_JAVA_OPTS=-Xmx<size>");
+      if (Arrays.asList(args).contains("--verbose")) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return EXIT_BAD_INPUT;
+    } catch (Error e) {
+      err.println("bnfold: internal error: " + e);
+      if (Arrays.asList(args).contains("--verbose")) {
+        e.printStackTrace(err);
+      } else {
+        err.println("(run again with --verbose for the stack trace)");
+      }
+      err.flush();
+      return EXIT_INTERNAL;
+    }
   }
 
   static int exitCode(Throwable e) {

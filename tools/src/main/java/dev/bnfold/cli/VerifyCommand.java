@@ -71,7 +71,7 @@ final class VerifyCommand implements Callable<Integer> {
     Graph converted =
         Converter.convert(original, Converter.Options.defaults().withVerify(false)).graph();
     List<Map<String, NdArray>> sets = new ArrayList<>();
-    Map<String, NdArray> given = inputs.read();
+    Map<String, NdArray> given = inputs.readFinite();
     if (!given.isEmpty()) {
       sets.add(given);
     }

@@ -3,9 +3,11 @@ package dev.bnfold.converter.graph;
 import dev.bnfold.onnx.Onnx.StringStringEntryProto;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -301,7 +303,9 @@ public final class Graph {
       }
     }
     if (order.size() != nodes.size()) {
-      Node stuck = nodes.stream().filter(n -> !order.contains(n)).findFirst().orElseThrow();
+      Set<Node> sorted = Collections.newSetFromMap(new IdentityHashMap<>());
+      sorted.addAll(order);
+      Node stuck = nodes.stream().filter(n -> !sorted.contains(n)).findFirst().orElseThrow();
       throw new IllegalStateException("the graph has a cycle through " + stuck.describe());
     }
     nodes.clear();

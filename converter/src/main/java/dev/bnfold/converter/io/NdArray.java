@@ -1,11 +1,12 @@
 package dev.bnfold.converter.io;
 
 import dev.bnfold.converter.graph.DataType;
+import dev.bnfold.runtime.InvalidInputException;
 import java.util.Arrays;
 
 /**
  * A dense array in C order: the exchange type of the CLI's {@code .npy} files and of verification
- * against ONNX Runtime.
+ * against ONNX Runtime. A shape that does not fit the data is an {@link InvalidInputException}.
  *
  * @param type FLOAT, INT32 or INT64
  * @param shape the dimensions
@@ -18,20 +19,22 @@ public record NdArray(DataType type, long[] shape, Object data) {
     long count = 1;
     for (long d : shape) {
       if (d < 0) {
-        throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+        throw new InvalidInputException("negative dimension in " + Arrays.toString(shape));
       }
-      count = Math.multiplyExact(count, d);
+      if (d != 0 && count > Integer.MAX_VALUE / d) {
+        throw new InvalidInputException("shape " + Arrays.toString(shape) + " is too large");
+      }
+      count *= d;
     }
     int length =
         switch (type) {
           case FLOAT -> ((float[]) data).length;
           case INT32 -> ((int[]) data).length;
           case INT64 -> ((long[]) data).length;
-          default ->
-              throw new IllegalArgumentException("unsupported array type " + type.onnxName());
+          default -> throw new InvalidInputException("unsupported array type " + type.onnxName());
         };
     if (length != count) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "shape " + Arrays.toString(shape) + " needs " + count + " elements, got " + length);
     }
   }

@@ -235,13 +235,32 @@ public final class OnnxReader {
                     n.getOutputList(),
                     n.getAttributeList()));
       }
+      // A node output may not redefine a graph input or an initializer (sortTopologically
+      // catches two nodes writing one value).
+      Set<String> sources = new HashSet<>(graph.initializers().keySet());
+      graph.inputs().forEach(v -> sources.add(v.name()));
+      for (Node n : graph.nodes()) {
+        for (String o : n.outputs()) {
+          if (sources.contains(o)) {
+            throw new ModelFormatException(
+                where
+                    + ": value '"
+                    + o
+                    + "' is defined twice (graph input or initializer, and output of "
+                    + n.describe()
+                    + ")");
+          }
+        }
+      }
       try {
         graph.sortTopologically();
       } catch (IllegalStateException e) {
         throw new ModelFormatException(where + ": " + e.getMessage());
       }
+      Set<String> computed = new HashSet<>(sources);
+      graph.nodes().forEach(n -> computed.addAll(n.outputs()));
       for (ValueInfo o : graph.outputs()) {
-        if (graph.producer(o.name()) == null && graph.info(o.name()) == null) {
+        if (!computed.contains(o.name())) {
           throw new ModelFormatException(
               where + ": graph output '" + o.name() + "' is not computed");
         }
@@ -266,6 +285,7 @@ public final class OnnxReader {
         case "value" -> tensor(a.getT(), what);
         case "value_float" -> Tensor.ofFloats(new long[0], new float[] {a.getF()});
         case "value_floats" -> {
+          count(a.getFloatsCount(), 4, what);
           float[] f = new float[a.getFloatsCount()];
           for (int i = 0; i < f.length; i++) {
             f[i] = a.getFloats(i);
@@ -275,7 +295,7 @@ public final class OnnxReader {
         case "value_int" -> Tensor.ofLongs(new long[0], new long[] {a.getI()});
         case "value_ints" ->
             Tensor.ofLongs(
-                new long[] {a.getIntsCount()},
+                new long[] {count(a.getIntsCount(), 8, what)},
                 a.getIntsList().stream().mapToLong(Long::longValue).toArray());
         case "sparse_value" ->
             throw new UnsupportedModelException(
@@ -371,6 +391,26 @@ public final class OnnxReader {
         data = typedData(t, type, (int) count, what);
       }
       return Tensor.ofRaw(type, dims, data);
+    }
+
+    /** Counts a Constant's list value against the limits, like an initializer; returns n. */
+    private long count(long n, int elementBytes, String what) {
+      if (n > limits.maxTensorElements()) {
+        throw new ModelFormatException(
+            where
+                + ": "
+                + what
+                + " declares "
+                + n
+                + " elements, over the limit of "
+                + limits.maxTensorElements());
+      }
+      totalBytes += n * elementBytes;
+      if (totalBytes > limits.maxTotalWeightBytes()) {
+        throw new ModelFormatException(
+            where + ": weights exceed the limit of " + limits.maxTotalWeightBytes() + " bytes");
+      }
+      return n;
     }
 
     private long multiply(long a, long b, String what) {

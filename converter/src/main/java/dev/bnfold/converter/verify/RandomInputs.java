@@ -14,6 +14,9 @@ import java.util.SplittableRandom;
  * floats are standard normal, integers uniform in [0, 10). The same seed gives the same arrays.
  */
 public final class RandomInputs {
+  /** Largest input generated (2^28 elements, 1 GiB of float32). */
+  private static final long MAX_ELEMENTS = 1L << 28;
+
   private RandomInputs() {}
 
   /** One set of inputs for the given graph inputs, drawn from {@code random}. */
@@ -25,7 +28,21 @@ public final class RandomInputs {
             "input '" + v.name() + "' has no declared shape; pass an input file to verify");
       }
       long[] shape = v.shape().stream().mapToLong(d -> d.isKnown() ? d.value() : 1).toArray();
-      int n = Math.toIntExact(dev.bnfold.converter.graph.Tensor.elementCount(shape));
+      long count = 1;
+      for (long d : shape) {
+        count = d == 0 || count <= MAX_ELEMENTS / d ? count * d : MAX_ELEMENTS + 1;
+      }
+      if (count > MAX_ELEMENTS) {
+        throw new InvalidInputException(
+            "input '"
+                + v.name()
+                + "' is declared "
+                + v.shape()
+                + ", over "
+                + MAX_ELEMENTS
+                + " elements; too large to generate random inputs for");
+      }
+      int n = (int) count;
       out.put(v.name(), array(v.name(), v.type(), shape, n, random));
     }
     return out;

@@ -1,5 +1,7 @@
 package dev.bnfold.converter.verify;
 
+import dev.bnfold.runtime.InvalidInputException;
+
 /**
  * How close two outputs must be: {@code max|a − b| <= atol + rtol·max|ref|}, per output. The bound
  * is relative to the largest reference magnitude of the whole output (not element-wise), because
@@ -17,7 +19,7 @@ public record Tolerance(double rtol, double atol) {
 
   public Tolerance {
     if (!(rtol >= 0) || !(atol >= 0)) {
-      throw new IllegalArgumentException(
+      throw new InvalidInputException(
           "tolerances must be >= 0, got rtol=" + rtol + " atol=" + atol);
     }
   }
