@@ -6,6 +6,8 @@ import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
 import dev.bnfold.runtime.kernels.vector.FmaPeak;
+import dev.bnfold.runtime.kernels.vector.VectorGemmMicroKernel;
+import dev.bnfold.runtime.kernels.vector.VectorGemmMicroKernel8;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark
- * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=scalar
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=vector4,vector8,scalar
  * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -50,28 +52,29 @@ public class KernelBenchmark {
     return FmaPeak.run(PEAK_FLOPS);
   }
 
-  /** Which micro-kernel: the Vector API one or the plain-Java fallback. */
+  /**
+   * Which kernels: {@code vector} (what the runtime picks for this CPU), {@code vector4} (4 x 2
+   * vectors), {@code vector8} (8 x 2 vectors) or {@code scalar} (the plain-Java fallback).
+   */
   @State(Scope.Thread)
   public static class Impl {
     @Param({"vector"})
     public String impl;
 
     GemmMicroKernel kernel() {
-      if (impl.startsWith("X")) {
-        try {
-          return (GemmMicroKernel)
-              Class.forName("dev.bnfold.runtime.kernels.vector." + impl)
-                  .getDeclaredConstructor()
-                  .newInstance();
-        } catch (ReflectiveOperationException e) {
-          throw new IllegalStateException(e);
-        }
+      if (!"scalar".equals(impl) && Kernels.vectorGemm() == null) {
+        throw new IllegalStateException("Vector API kernels not available");
       }
-      GemmMicroKernel k = Kernels.gemm("scalar".equals(impl));
-      if ("vector".equals(impl) && k == Kernels.scalarGemm()) {
-        throw new IllegalStateException("Vector API kernel not available");
+      switch (impl) {
+        case "scalar":
+          return Kernels.scalarGemm();
+        case "vector4":
+          return new VectorGemmMicroKernel();
+        case "vector8":
+          return new VectorGemmMicroKernel8();
+        default:
+          return Kernels.vectorGemm();
       }
-      return k;
     }
   }
 
@@ -121,7 +124,7 @@ public class KernelBenchmark {
     }
   }
 
-  /** ResNet-18 layer4 3x3 256->256 at 7x7... as one GEMM over a 14x14 plane: (256, 196, 2304). */
+  /** ResNet-18 layer3 3x3 256->256 on 14x14 as one GEMM: (256, 196, 2304), L2-sized. */
   @State(Scope.Thread)
   public static class GemmLarge extends GemmState {
     static final int M = 256, N = 196, K = 2304;
@@ -179,7 +182,7 @@ public class KernelBenchmark {
       b = random(r, m);
       pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
-      scratch = new float[Conv.scratchSize(g, kern.nr())];
+      scratch = new float[Math.max(Conv.scratchSize(g, kern.nr()), Conv.depthwiseScratchSize(g))];
       y = new float[m * out * out];
       run();
       float[] ref = new float[y.length];
@@ -189,7 +192,8 @@ public class KernelBenchmark {
 
     void run() {
       if (Conv.isDepthwise(g)) {
-        Conv.depthwise(y, 0, x, 0, w, 0, b, 0, g);
+        Conv.depthwise(
+            Kernels.depthwise3x3For(kern), y, 0, x, 0, w, 0, b, 0, null, g, scratch, 0, 0, g.m);
       } else {
         Conv.gemmPath(kern, y, 0, x, 0, pw, b, 0, g, scratch);
       }
@@ -251,6 +255,17 @@ public class KernelBenchmark {
     }
   }
 
+  /** MobileNetV2 depthwise 3x3 stride 1 on a short row: 384 channels on 14x14. */
+  @State(Scope.Thread)
+  public static class Depthwise14 extends ConvState {
+    static final int FLOPS = 2 * 384 * 14 * 14 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 384, 384, 384, 14, 3, 1);
+    }
+  }
+
   /** MobileNetV2 depthwise 3x3 stride 2: 96 channels, 112x112 to 56x56. */
   @State(Scope.Thread)
   public static class Depthwise2 extends ConvState {
@@ -293,6 +308,13 @@ public class KernelBenchmark {
   @Benchmark
   @OperationsPerInvocation(Depthwise1.FLOPS / 1000)
   public float[] dw3x3s1_144_56(Depthwise1 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise14.FLOPS / 1000)
+  public float[] dw3x3s1_384_14(Depthwise14 s) {
     s.run();
     return s.y;
   }

@@ -93,8 +93,12 @@ public final class Conv {
   /**
    * Convolution as packed GEMM: per image and group, Y_g (M/g, P) = W_g (M/g, K) * cols (K, P) with
    * K = C/g * taps, P = output plane; columns are built block by block straight into packed B
-   * panels (im2col), or packed from the input directly for a pointwise conv. Bias is added
-   * afterwards ({@code b} may be null). Needs {@link #scratchSize} floats of scratch.
+   * panels (im2col), or packed from the input directly for a pointwise conv. Per column block, the
+   * output starts as the bias ({@code b} may be null), is accumulated into, and gets {@code
+   * epilogue} (may be null) while it is still in cache; a clamp epilogue (ReLU, ReLU6) is applied
+   * by the micro-kernel to each tile as it is stored instead. (Applying bias and epilogue per
+   * nr-wide panel instead measured slower: MobileNetV2 16 ms against 13.5.) Needs {@link
+   * #scratchSize} floats of scratch.
    */
   public static void gemmPath(
       GemmMicroKernel kern,
@@ -107,19 +111,36 @@ public final class Conv {
       int bOff,
       ConvGeometry g,
       float[] scratch) {
-    gemmPathJobs(kern, y, yOff, x, xOff, packedW, b, bOff, g, scratch, 0, 0, gemmJobs(g));
+    gemmPathJobs(
+        kern, y, yOff, x, xOff, packedW, b, bOff, null, g, 1, scratch, 0, 0, gemmJobs(g, 1));
   }
 
-  /** Independent jobs of {@link #gemmPath}: (image, group, column block) triples. */
-  public static int gemmJobs(ConvGeometry g) {
+  /**
+   * Row chunks per column block so that {@link #gemmPath} has at least {@code 2 * threads} jobs
+   * when the image has few column blocks (late ResNet layers: 14x14 and 7x7 planes are one block).
+   * Each chunk is a whole number of mr-row panels; chunks of one block repeat its im2col.
+   */
+  public static int rowChunks(ConvGeometry g, int mr, int threads) {
     int blocks = (g.outPlane() + NC - 1) / NC;
-    return Math.multiplyExact(Math.multiplyExact(g.n, g.group), Math.max(blocks, 0));
+    long jobs = (long) g.n * g.group * blocks;
+    if (threads <= 1 || jobs >= 2L * threads) {
+      return 1;
+    }
+    int panels = (g.m / g.group + mr - 1) / mr;
+    return (int) Math.max(1, Math.min(panels, (2L * threads + jobs - 1) / jobs));
+  }
+
+  /** Independent jobs of {@link #gemmPathJobs}: (image, group, column block, row chunk). */
+  public static int gemmJobs(ConvGeometry g, int rowChunks) {
+    int blocks = (g.outPlane() + NC - 1) / NC;
+    return Math.multiplyExact(
+        Math.multiplyExact(Math.multiplyExact(g.n, g.group), Math.max(blocks, 0)), rowChunks);
   }
 
   /**
    * Jobs {@code [job0, job1)} of {@link #gemmPath} (see {@link #gemmJobs}); each job writes its own
-   * output columns, so ranges can run on different threads given separate scratch regions ({@link
-   * #scratchSize} floats at {@code sOff}).
+   * output rows and columns, so ranges can run on different threads given separate scratch regions
+   * ({@link #scratchSize} floats at {@code sOff}).
    */
   public static void gemmPathJobs(
       GemmMicroKernel kern,
@@ -130,55 +151,70 @@ public final class Conv {
       float[] packedW,
       float[] b,
       int bOff,
+      Epilogue epilogue,
       ConvGeometry g,
+      int rowChunks,
       float[] scratch,
       int sOff,
       int job0,
       int job1) {
     int nr = kern.nr();
+    int mr = kern.mr();
     int cg = g.c / g.group;
     int mg = g.m / g.group;
     int k = cg * g.kernelSize();
     int p = g.outPlane();
     int inPlane = g.inPlane();
-    int per = Gemm.packedASize(mg, k, kern.mr());
+    int per = Gemm.packedASize(mg, k, mr);
+    int rowPanels = (mg + mr - 1) / mr;
     boolean pointwise = g.isPointwise();
     int blocks = (p + NC - 1) / NC;
+    float[] clamp = epilogue == null ? null : epilogue.clampBounds(); // applied per register tile
+    float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+    float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
     for (int job = job0; job < job1; job++) {
-      int block = job % blocks;
-      int grp = (job / blocks) % g.group;
-      int n = job / blocks / g.group;
+      int chunk = job % rowChunks;
+      int block = job / rowChunks % blocks;
+      int grp = job / rowChunks / blocks % g.group;
+      int n = job / rowChunks / blocks / g.group;
       int xg = xOff + (n * g.c + grp * cg) * inPlane;
       int yg = yOff + (n * g.m + grp * mg) * p;
       int c0 = block * NC;
       int nc = Math.min(NC, p - c0);
+      int r0 = Math.min(mg, rowPanels * chunk / rowChunks * mr);
+      int r1 = Math.min(mg, rowPanels * (chunk + 1) / rowChunks * mr);
+      if (r0 >= r1) {
+        continue;
+      }
       if (pointwise) {
         Gemm.packB(scratch, sOff, x, xg + c0, inPlane, false, k, nc, nr);
       } else {
         im2colPacked(scratch, sOff, x, xg, cg, g, c0, nc, nr);
       }
+      for (int o = r0; o < r1; o++) {
+        int base = yg + o * p + c0;
+        java.util.Arrays.fill(y, base, base + nc, b == null ? 0f : b[bOff + grp * mg + o]);
+      }
       Gemm.multiplyPacked(
           kern,
           y,
-          yg + c0,
+          yg + r0 * p + c0,
           p,
           packedW,
-          grp * per,
+          grp * per + r0 * k,
           scratch,
           sOff,
-          mg,
+          r1 - r0,
           nc,
           k,
-          false,
+          true,
           0,
-          Gemm.panels(nc, nr));
-      if (b != null) {
-        for (int o = 0; o < mg; o++) {
-          float bias = b[bOff + grp * mg + o];
-          int base = yg + o * p + c0;
-          for (int i = 0; i < nc; i++) {
-            y[base + i] += bias;
-          }
+          Gemm.panels(nc, nr),
+          lo,
+          hi);
+      if (epilogue != null && clamp == null) {
+        for (int o = r0; o < r1; o++) {
+          epilogue.apply(y, yg + o * p + c0, nc);
         }
       }
     }
@@ -187,47 +223,93 @@ public final class Conv {
   /**
    * Writes columns {@code [c0, c0+nc)} of the im2col matrix (K = cg*taps rows) of one image/group
    * into packed B panels of width nr: {@code dst[q*nr*K + kk*nr + j]}; out-of-image taps are 0.
+   * Works in runs of consecutive output columns that stay in one output row and one panel, so the
+   * inner loop is a plain copy (stride 1) or a strided gather, with the padding zeroed around it.
    */
   static void im2colPacked(
       float[] dst, int dOff, float[] x, int xg, int cg, ConvGeometry g, int c0, int nc, int nr) {
     int k = cg * g.kernelSize();
     int inPlane = g.inPlane();
+    int in1 = g.in[1];
+    int in2 = g.in[2];
     int oh1 = g.out[1];
     int ow1 = g.out[2];
-    int panels = Gemm.panels(nc, nr);
+    int sw = g.stride[2];
+    int padded = Gemm.panels(nc, nr) * nr;
     int kk = 0;
     for (int ci = 0; ci < cg; ci++) {
       int xc = xg + ci * inPlane;
       for (int kd = 0; kd < g.k[0]; kd++) {
         for (int kh = 0; kh < g.k[1]; kh++) {
           for (int kw = 0; kw < g.k[2]; kw++, kk++) {
-            int col = c0;
-            int od = col / (oh1 * ow1);
-            int rem = col - od * oh1 * ow1;
+            int shift = kw * g.dilation[2] - g.padBegin[2]; // input column = ow * sw + shift
+            int od = c0 / (oh1 * ow1);
+            int rem = c0 - od * oh1 * ow1;
             int oh = rem / ow1;
             int ow = rem - oh * ow1;
-            for (int j = 0; j < panels * nr; j++) {
-              float v = 0f;
-              if (j < nc) {
-                int id = od * g.stride[0] - g.padBegin[0] + kd * g.dilation[0];
-                int ih = oh * g.stride[1] - g.padBegin[1] + kh * g.dilation[1];
-                int iw = ow * g.stride[2] - g.padBegin[2] + kw * g.dilation[2];
-                if (id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2]) {
-                  v = x[xc + (id * g.in[1] + ih) * g.in[2] + iw];
+            int j = 0;
+            int jp = 0; // j % nr, kept without a division
+            while (j < nc) {
+              int len = Math.min(Math.min(ow1 - ow, nc - j), nr - jp);
+              int d = dOff + (j - jp) * k + kk * nr + jp;
+              int id = od * g.stride[0] - g.padBegin[0] + kd * g.dilation[0];
+              int ih = oh * g.stride[1] - g.padBegin[1] + kh * g.dilation[1];
+              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= in1) {
+                zero(dst, d, len);
+              } else {
+                int xr = xc + (id * in1 + ih) * in2 + shift;
+                // columns t in [lo, hi) of the run read inside the row: 0 <= (ow+t)*sw+shift < in2
+                int first = ow * sw + shift;
+                int lo;
+                int hi;
+                if (sw == 1) { // no integer divisions on the common path
+                  lo = Math.min(len, Math.max(0, -first));
+                  hi = Math.max(lo, Math.min(len, in2 - first));
+                } else {
+                  lo = first >= 0 ? 0 : Math.min(len, (-first + sw - 1) / sw);
+                  int last = in2 - 1 - first;
+                  hi = last < 0 ? lo : Math.max(lo, Math.min(len, last / sw + 1));
                 }
-                if (++ow == ow1) {
-                  ow = 0;
-                  if (++oh == oh1) {
-                    oh = 0;
-                    od++;
+                zero(dst, d, lo);
+                int xs = xr + ow * sw;
+                if (sw == 1) {
+                  if (hi > lo) {
+                    System.arraycopy(x, xs + lo, dst, d + lo, hi - lo);
+                  }
+                } else {
+                  for (int t = lo; t < hi; t++) {
+                    dst[d + t] = x[xs + t * sw];
                   }
                 }
+                zero(dst, d + hi, len - hi);
               }
-              dst[dOff + (j / nr) * nr * k + kk * nr + (j % nr)] = v;
+              j += len;
+              jp += len;
+              if (jp == nr) {
+                jp = 0;
+              }
+              ow += len;
+              if (ow == ow1) {
+                ow = 0;
+                if (++oh == oh1) {
+                  oh = 0;
+                  od++;
+                }
+              }
+            }
+            for (; j < padded; j++) {
+              dst[dOff + (j - j % nr) * k + kk * nr + j % nr] = 0f;
             }
           }
         }
       }
+    }
+  }
+
+  /** {@code a[off .. off+n) = 0}; the runs here are short, where a loop beats Arrays.fill. */
+  private static void zero(float[] a, int off, int n) {
+    for (int i = 0; i < n; i++) {
+      a[off + i] = 0f;
     }
   }
 
@@ -236,12 +318,29 @@ public final class Conv {
     return g.group == g.c && g.group > 1 && g.k[0] == 1 && g.in[0] == 1;
   }
 
-  /**
-   * Direct depthwise 2-D convolution (C == group, M = C * multiplier, kd = 1): each output channel
-   * o reads input channel o / multiplier. Row-wise: for every tap (kh, kw) the output row gets
-   * {@code w * x-row} added over the range of columns whose input is inside the image, so the inner
-   * loop has no bounds checks and, at stride 1, is a contiguous axpy that C2 vectorises.
-   */
+  /** True if {@link #depthwise} takes the padded-plane 3x3 path (undilated, column stride 1/2). */
+  static boolean isDepthwise3x3(ConvGeometry g) {
+    return g.k[1] == 3
+        && g.k[2] == 3
+        && g.dilation[1] == 1
+        && g.dilation[2] == 1
+        && (g.stride[2] == 1 || g.stride[2] == 2);
+  }
+
+  /** Scratch floats {@link #depthwise} needs per worker: one padded input plane (or none). */
+  public static int depthwiseScratchSize(ConvGeometry g) {
+    if (!isDepthwise3x3(g)) {
+      return 0;
+    }
+    return Math.multiplyExact((g.out[1] - 1) * g.stride[1] + 3, paddedWidth(g));
+  }
+
+  /** Row length of the padded plane: ow + 2 at stride 1; ow + 1 even then ow odd at stride 2. */
+  private static int paddedWidth(ConvGeometry g) {
+    return g.stride[2] == 1 ? g.out[2] + 2 : 2 * g.out[2] + 1;
+  }
+
+  /** {@link #depthwise} with the plain-Java row kernel and its own scratch. */
   public static void depthwise(
       float[] y,
       int yOff,
@@ -252,11 +351,38 @@ public final class Conv {
       float[] b,
       int bOff,
       ConvGeometry g) {
-    depthwise(y, yOff, x, xOff, w, wOff, b, bOff, g, 0, g.n * g.m);
+    depthwise(
+        Conv::depthwise3x3Plane,
+        y,
+        yOff,
+        x,
+        xOff,
+        w,
+        wOff,
+        b,
+        bOff,
+        null,
+        g,
+        new float[depthwiseScratchSize(g)],
+        0,
+        0,
+        g.n * g.m);
   }
 
-  /** {@link #depthwise} for (image, output channel) planes {@code [plane0, plane1)} only. */
+  /**
+   * Direct depthwise 2-D convolution (C == group, M = C * multiplier, kd = 1) over (image, output
+   * channel) planes {@code [plane0, plane1)}; output channel o reads input channel o / multiplier,
+   * and {@code epilogue} (may be null) runs on each finished plane.
+   *
+   * <p>3x3 undilated kernels with column stride 1 or 2: the input plane is first copied into
+   * scratch ({@link #depthwiseScratchSize} floats at {@code sOff}) with its zero padding made
+   * explicit, and at stride 2 with even and odd columns split apart; then the whole output plane
+   * goes to {@code kernel3x3}, whose taps are unit-stride with no bounds checks. Other kernels go
+   * row-wise: for every tap (kh, kw) the output row gets {@code w * x-row} added over the range of
+   * columns whose input is inside the image.
+   */
   public static void depthwise(
+      Depthwise3x3Kernel kernel3x3,
       float[] y,
       int yOff,
       float[] x,
@@ -265,10 +391,167 @@ public final class Conv {
       int wOff,
       float[] b,
       int bOff,
+      Epilogue epilogue,
       ConvGeometry g,
+      float[] scratch,
+      int sOff,
       int plane0,
       int plane1) {
     int mult = g.m / g.c;
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    int kh1 = g.k[1];
+    int kw1 = g.k[2];
+    boolean fast = isDepthwise3x3(g);
+    float[] clamp = epilogue == null ? null : epilogue.clampBounds(); // done by kernel3x3
+    float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+    float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+    for (int plane = plane0; plane < plane1; plane++) {
+      int n = plane / g.m;
+      int o = plane % g.m;
+      int xc = xOff + (n * g.c + o / mult) * ih1 * iw1;
+      int wc = wOff + o * kh1 * kw1;
+      int yc = yOff + (n * g.m + o) * oh1 * ow1;
+      float bias = b == null ? 0f : b[bOff + o];
+      if (fast) {
+        // consecutive output channels of one input channel (multiplier > 1) share the padded plane
+        if (plane == plane0 || o % mult == 0) {
+          padPlane(scratch, sOff, x, xc, g);
+        }
+        int pw = paddedWidth(g);
+        int c1 = g.stride[2] == 1 ? 1 : ow1 + 1;
+        int c2 = g.stride[2] == 1 ? 2 : 1;
+        kernel3x3.plane(
+            y, yc, oh1, ow1, scratch, sOff, g.stride[1] * pw, pw, c1, c2, w, wc, bias, lo, hi);
+      } else {
+        depthwiseRowwise(y, yc, x, xc, w, wc, bias, g);
+      }
+      if (epilogue != null && !(fast && clamp != null)) {
+        epilogue.apply(y, yc, oh1 * ow1);
+      }
+    }
+  }
+
+  /**
+   * Copies input plane x (ih, iw) at xc into the padded plane of {@link #depthwise}: rows {@code
+   * (oh-1)*sh + 3} of {@link #paddedWidth}; entry (r, c) is x[r - ph, c - pw] or 0 outside the
+   * image; at stride 2, column c goes to c/2 if even, to ow + 1 + c/2 if odd.
+   */
+  private static void padPlane(float[] p, int pOff, float[] x, int xc, ConvGeometry g) {
+    int rows = (g.out[1] - 1) * g.stride[1] + 3;
+    int width = paddedWidth(g);
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int ph = g.padBegin[1];
+    int pw = g.padBegin[2];
+    int odd = g.out[2] + 1;
+    for (int r = 0; r < rows; r++) {
+      int d = pOff + r * width;
+      int ih = r - ph;
+      if (ih < 0 || ih >= ih1) {
+        java.util.Arrays.fill(p, d, d + width, 0f);
+        continue;
+      }
+      int xr = xc + ih * iw1;
+      if (g.stride[2] == 1) {
+        // columns c in [lo, hi) read x[ih, c - pw]
+        int lo = Math.min(width, pw);
+        int hi = Math.max(lo, Math.min(width, iw1 + pw));
+        for (int c = 0; c < lo; c++) { // usually one column: cheaper than Arrays.fill
+          p[d + c] = 0f;
+        }
+        if (hi > lo) {
+          System.arraycopy(x, xr + lo - pw, p, d + lo, hi - lo);
+        }
+        for (int c = hi; c < width; c++) {
+          p[d + c] = 0f;
+        }
+      } else {
+        java.util.Arrays.fill(p, d, d + width, 0f);
+        for (int par = 0; par < 2; par++) {
+          // logical column c = 2j + par holds x[ih, c - pw] when 0 <= c - pw < iw1
+          int dp = d + (par == 0 ? 0 : odd);
+          int n = par == 0 ? odd : odd - 1;
+          int lo = Math.min(n, Math.max(0, (pw - par + 1) / 2));
+          int hi = Math.max(lo, Math.min(n, (iw1 + pw - par + 1) / 2));
+          int xs = xr + par - pw;
+          for (int j = lo; j < hi; j++) {
+            p[dp + j] = x[xs + 2 * j];
+          }
+        }
+      }
+    }
+  }
+
+  /** The plain-Java {@link Depthwise3x3Kernel}: one plane, see there for the formula. */
+  public static void depthwise3x3Plane(
+      float[] y,
+      int yOff,
+      int oh1,
+      int ow1,
+      float[] p,
+      int pOff,
+      int rowStep,
+      int width,
+      int c1,
+      int c2,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi) {
+    for (int oh = 0; oh < oh1; oh++) {
+      int r0 = pOff + oh * rowStep;
+      depthwise3x3Rows(
+          y,
+          yOff + oh * ow1,
+          p,
+          r0,
+          r0 + width,
+          r0 + 2 * width,
+          c1,
+          c2,
+          w,
+          wOff,
+          bias,
+          lo,
+          hi,
+          ow1);
+    }
+  }
+
+  /** {@code n} outputs of one row of {@link #depthwise3x3Plane}; input rows start at r0, r1, r2. */
+  private static void depthwise3x3Rows(
+      float[] y,
+      int yOff,
+      float[] p,
+      int r0,
+      int r1,
+      int r2,
+      int c1,
+      int c2,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi,
+      int n) {
+    float w0 = w[wOff], w1 = w[wOff + 1], w2 = w[wOff + 2];
+    float w3 = w[wOff + 3], w4 = w[wOff + 4], w5 = w[wOff + 5];
+    float w6 = w[wOff + 6], w7 = w[wOff + 7], w8 = w[wOff + 8];
+    for (int i = 0; i < n; i++) {
+      float s = bias + w0 * p[r0 + i] + w1 * p[r0 + c1 + i] + w2 * p[r0 + c2 + i];
+      s += w3 * p[r1 + i] + w4 * p[r1 + c1 + i] + w5 * p[r1 + c2 + i];
+      s += w6 * p[r2 + i] + w7 * p[r2 + c1 + i] + w8 * p[r2 + c2 + i];
+      y[yOff + i] = Math.min(Math.max(s, lo), hi);
+    }
+  }
+
+  /** Any depthwise plane, row-wise: each tap adds {@code w * x-row} over its in-image columns. */
+  private static void depthwiseRowwise(
+      float[] y, int yc, float[] x, int xc, float[] w, int wc, float bias, ConvGeometry g) {
     int ih1 = g.in[1];
     int iw1 = g.in[2];
     int oh1 = g.out[1];
@@ -281,39 +564,29 @@ public final class Conv {
     int dw = g.dilation[2];
     int ph = g.padBegin[1];
     int pw = g.padBegin[2];
-    for (int plane = plane0; plane < plane1; plane++) {
-      int n = plane / g.m;
-      int o = plane % g.m;
-      {
-        int xc = xOff + (n * g.c + o / mult) * ih1 * iw1;
-        int wc = wOff + o * kh1 * kw1;
-        int yc = yOff + (n * g.m + o) * oh1 * ow1;
-        float bias = b == null ? 0f : b[bOff + o];
-        for (int oh = 0; oh < oh1; oh++) {
-          int yr = yc + oh * ow1;
-          java.util.Arrays.fill(y, yr, yr + ow1, bias);
-          for (int kh = 0; kh < kh1; kh++) {
-            int ih = oh * sh - ph + kh * dh;
-            if (ih < 0 || ih >= ih1) {
-              continue;
+    for (int oh = 0; oh < oh1; oh++) {
+      int yr = yc + oh * ow1;
+      java.util.Arrays.fill(y, yr, yr + ow1, bias);
+      for (int kh = 0; kh < kh1; kh++) {
+        int ih = oh * sh - ph + kh * dh;
+        if (ih < 0 || ih >= ih1) {
+          continue;
+        }
+        int xr = xc + ih * iw1;
+        for (int kw = 0; kw < kw1; kw++) {
+          float wv = w[wc + kh * kw1 + kw];
+          int shift = kw * dw - pw; // input column = ow * sw + shift
+          int lo = shift >= 0 ? 0 : Math.min(ow1, (-shift + sw - 1) / sw);
+          int last = iw1 - 1 - shift; // inside while ow * sw <= last
+          int hi = last < 0 ? lo : Math.max(lo, Math.min(ow1, last / sw + 1));
+          int xs = xr + shift;
+          if (sw == 1) {
+            for (int ow = lo; ow < hi; ow++) {
+              y[yr + ow] += wv * x[xs + ow];
             }
-            int xr = xc + ih * iw1;
-            for (int kw = 0; kw < kw1; kw++) {
-              float wv = w[wc + kh * kw1 + kw];
-              int shift = kw * dw - pw; // input column = ow * sw + shift
-              int lo = shift >= 0 ? 0 : Math.min(ow1, (-shift + sw - 1) / sw);
-              int last = iw1 - 1 - shift; // inside while ow * sw <= last
-              int hi = last < 0 ? lo : Math.max(lo, Math.min(ow1, last / sw + 1));
-              int xs = xr + shift;
-              if (sw == 1) {
-                for (int ow = lo; ow < hi; ow++) {
-                  y[yr + ow] += wv * x[xs + ow];
-                }
-              } else {
-                for (int ow = lo; ow < hi; ow++) {
-                  y[yr + ow] += wv * x[xs + ow * sw];
-                }
-              }
+          } else {
+            for (int ow = lo; ow < hi; ow++) {
+              y[yr + ow] += wv * x[xs + ow * sw];
             }
           }
         }

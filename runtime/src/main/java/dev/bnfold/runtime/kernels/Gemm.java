@@ -133,14 +133,59 @@ public final class Gemm {
       boolean accumulate,
       int q0,
       int q1) {
+    multiplyPacked(
+        kernel,
+        c,
+        cOff,
+        ldc,
+        pa,
+        paOff,
+        pb,
+        pbOff,
+        m,
+        n,
+        k,
+        accumulate,
+        q0,
+        q1,
+        Float.NEGATIVE_INFINITY,
+        Float.POSITIVE_INFINITY);
+  }
+
+  /**
+   * {@link #multiplyPacked} that also clamps each finished tile to {@code [lo, hi]} ({@link
+   * GemmMicroKernel#clamp}) right after its last k-block is stored; no clamp when lo is -inf and hi
+   * is +inf.
+   */
+  public static void multiplyPacked(
+      GemmMicroKernel kernel,
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] pa,
+      int paOff,
+      float[] pb,
+      int pbOff,
+      int m,
+      int n,
+      int k,
+      boolean accumulate,
+      int q0,
+      int q1,
+      float lo,
+      float hi) {
     int mr = kernel.mr();
     int nr = kernel.nr();
+    boolean clamp = lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY;
     if (k == 0) {
       if (!accumulate) {
         for (int i = 0; i < m; i++) {
           java.util.Arrays.fill(
               c, cOff + i * ldc + q0 * nr, cOff + i * ldc + Math.min(n, q1 * nr), 0f);
         }
+      }
+      if (clamp && n > q0 * nr) {
+        kernel.clamp(c, cOff + q0 * nr, ldc, m, Math.min(n, q1 * nr) - q0 * nr, lo, hi);
       }
       return;
     }
@@ -164,6 +209,9 @@ public final class Gemm {
               rows,
               cols,
               acc);
+          if (clamp && k0 + kc == k) {
+            kernel.clamp(c, cOff + p * mr * ldc + q * nr, ldc, rows, cols, lo, hi);
+          }
         }
       }
     }

@@ -1,10 +1,10 @@
 package dev.bnfold.runtime.kernels;
 
 /**
- * Chooses the kernel implementations once per JVM: the Vector API ones when the {@code
- * jdk.incubator.vector} module is in the boot layer and the system property {@code bnfold.scalar}
- * is not {@code true}, else the plain-Java ones. The vector classes are loaded reflectively, so
- * they are never loaded on a JVM without the module (Android included).
+ * Chooses the kernel implementations (GEMM micro-kernel, depthwise 3x3) once per JVM: the Vector
+ * API ones when the {@code jdk.incubator.vector} module is in the boot layer and the system
+ * property {@code bnfold.scalar} is not {@code true}, else the plain-Java ones. The vector classes
+ * are loaded reflectively, so they are never loaded on a JVM without the module (Android included).
  */
 public final class Kernels {
   private Kernels() {}
@@ -14,6 +14,10 @@ public final class Kernels {
 
   private static final GemmMicroKernel SCALAR = new ScalarGemmMicroKernel();
   private static final GemmMicroKernel VECTOR = VECTOR_AVAILABLE ? loadVector() : null;
+
+  private static final Depthwise3x3Kernel SCALAR_DEPTHWISE = Conv::depthwise3x3Plane;
+  private static final Depthwise3x3Kernel VECTOR_DEPTHWISE =
+      VECTOR == null ? null : (Depthwise3x3Kernel) vectorFactory("depthwise3x3");
 
   private static boolean vectorAvailable() {
     if (Boolean.getBoolean("bnfold.scalar")) {
@@ -27,11 +31,15 @@ public final class Kernels {
   }
 
   private static GemmMicroKernel loadVector() {
+    return (GemmMicroKernel) vectorFactory("gemm");
+  }
+
+  /** Calls a static factory of {@code vector.VectorKernels}, or returns null if that fails. */
+  private static Object vectorFactory(String method) {
     try {
-      return (GemmMicroKernel)
-          Class.forName("dev.bnfold.runtime.kernels.vector.VectorGemmMicroKernel")
-              .getDeclaredConstructor()
-              .newInstance();
+      return Class.forName("dev.bnfold.runtime.kernels.vector.VectorKernels")
+          .getMethod(method)
+          .invoke(null);
     } catch (ReflectiveOperationException | LinkageError e) {
       return null;
     }
@@ -50,5 +58,20 @@ public final class Kernels {
   /** The best available micro-kernel, or the scalar one if {@code scalarOnly}. */
   public static GemmMicroKernel gemm(boolean scalarOnly) {
     return scalarOnly || VECTOR == null ? SCALAR : VECTOR;
+  }
+
+  /** The vector depthwise 3x3 kernel, or null if not available. */
+  public static Depthwise3x3Kernel vectorDepthwise3x3() {
+    return VECTOR_DEPTHWISE;
+  }
+
+  /**
+   * The depthwise 3x3 kernel of the same family as {@code gemm}: the vector one when {@code gemm}
+   * is a vector kernel, else the plain-Java {@link Conv#depthwise3x3Plane}.
+   */
+  public static Depthwise3x3Kernel depthwise3x3For(GemmMicroKernel gemm) {
+    return gemm instanceof ScalarGemmMicroKernel || VECTOR_DEPTHWISE == null
+        ? SCALAR_DEPTHWISE
+        : VECTOR_DEPTHWISE;
   }
 }

@@ -6,8 +6,57 @@ package dev.bnfold.runtime.kernels;
 public final class Pool {
   private Pool() {}
 
-  /** y (N, C, out...) = max over each dilated window of x (N, C, in...); padding is ignored. */
+  /**
+   * y (N, C, out...) = max over each dilated window of x (N, C, in...); padding is ignored (a
+   * window with no input position gives -inf). NaN propagates.
+   *
+   * <p>Row-wise: each output row starts at -inf and every tap (kd, kh, kw) takes the max with its
+   * input row over the range of columns whose input is inside the image, so the inner loop has no
+   * bounds checks. {@link #maxReference} is the per-output loop it is tested against.
+   */
   public static void max(float[] y, int yOff, float[] x, int xOff, ConvGeometry g) {
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    int ow1 = g.out[2];
+    int iw1 = g.in[2];
+    int sw = g.stride[2];
+    for (int nc = 0; nc < g.n * g.c; nc++) {
+      int xc = xOff + nc * inPlane;
+      int yc = yOff + nc * outPlane;
+      for (int od = 0; od < g.out[0]; od++) {
+        for (int oh = 0; oh < g.out[1]; oh++) {
+          int yr = yc + (od * g.out[1] + oh) * ow1;
+          java.util.Arrays.fill(y, yr, yr + ow1, Float.NEGATIVE_INFINITY);
+          for (int kd = 0; kd < g.k[0]; kd++) {
+            int id = od * g.stride[0] - g.padBegin[0] + kd * g.dilation[0];
+            if (id < 0 || id >= g.in[0]) {
+              continue;
+            }
+            for (int kh = 0; kh < g.k[1]; kh++) {
+              int ih = oh * g.stride[1] - g.padBegin[1] + kh * g.dilation[1];
+              if (ih < 0 || ih >= g.in[1]) {
+                continue;
+              }
+              int xr = xc + (id * g.in[1] + ih) * iw1;
+              for (int kw = 0; kw < g.k[2]; kw++) {
+                int shift = kw * g.dilation[2] - g.padBegin[2]; // input column = ow * sw + shift
+                int lo = shift >= 0 ? 0 : Math.min(ow1, (-shift + sw - 1) / sw);
+                int last = iw1 - 1 - shift;
+                int hi = last < 0 ? lo : Math.max(lo, Math.min(ow1, last / sw + 1));
+                int xs = xr + shift;
+                for (int ow = lo; ow < hi; ow++) {
+                  y[yr + ow] = Math.max(y[yr + ow], x[xs + ow * sw]);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** Reference for {@link #max}: the per-output window loop. */
+  public static void maxReference(float[] y, int yOff, float[] x, int xOff, ConvGeometry g) {
     int inPlane = g.inPlane();
     int outPlane = g.outPlane();
     for (int nc = 0; nc < g.n * g.c; nc++) {

@@ -1,5 +1,7 @@
 package dev.bnfold.runtime.ops;
 
+import dev.bnfold.runtime.kernels.Epilogue;
+
 /**
  * An element-wise function {@code float -> float}: the standalone unary ops, and the epilogue that
  * Conv, Gemm and MatMul apply when an activation is fused into them.
@@ -53,6 +55,21 @@ public final class Activation {
     return kind;
   }
 
+  /**
+   * This function as a kernel epilogue: ReLU and Clip (with min &lt;= max) as {@link
+   * Epilogue#clamp}, which the GEMM path applies to each register tile as it is stored; anything
+   * else as {@link #apply(float[], int, int)}.
+   */
+  public Epilogue asEpilogue() {
+    if (kind == Kind.RELU) {
+      return Epilogue.clamp(0f, Float.POSITIVE_INFINITY);
+    }
+    if (kind == Kind.CLIP && a <= b) {
+      return Epilogue.clamp(a, b);
+    }
+    return this::apply;
+  }
+
   /** Applies the function to one value. */
   public float apply(float x) {
     switch (kind) {
@@ -96,12 +113,18 @@ public final class Activation {
   public void apply(float[] dst, int dOff, float[] src, int sOff, int n) {
     switch (kind) {
       case RELU:
+        // Math.max keeps NaN and is vectorised by C2 (it is the fused epilogue of most convs)
         for (int i = 0; i < n; i++) {
-          float x = src[sOff + i];
-          dst[dOff + i] = x > 0 ? x : x == x ? 0f : x;
+          dst[dOff + i] = Math.max(src[sOff + i], 0f);
         }
         return;
       case CLIP:
+        if (a <= b) {
+          for (int i = 0; i < n; i++) {
+            dst[dOff + i] = Math.min(Math.max(src[sOff + i], a), b);
+          }
+          return;
+        }
         for (int i = 0; i < n; i++) {
           float x = src[sOff + i];
           dst[dOff + i] = x < a ? a : x > b ? b : x;

@@ -5,7 +5,10 @@ import dev.bnfold.runtime.UnsupportedModelException;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.Conv;
 import dev.bnfold.runtime.kernels.ConvGeometry;
+import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
+import dev.bnfold.runtime.kernels.Epilogue;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.Kernels;
 import java.util.Arrays;
 
 /**
@@ -186,72 +189,89 @@ final class ConvOp extends Op {
     int iy = b.outIds[0];
     int total = Shapes.size(b.out[0]);
     Activation a = act;
-    Step core;
+    Epilogue epi = a == null ? null : a.asEpilogue(); // fused activation
     if (packedW != null && Conv.isDepthwise(g)) {
       int planes = g.n * g.m;
-      core =
-          f -> {
-            float[] bias = ib < 0 ? null : f.buf[ib];
-            int bo = ib < 0 ? 0 : f.off[ib];
-            if (f.parallel.threads() == 1) {
-              Conv.depthwise(
-                  f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], f.buf[iw], f.off[iw], bias, bo, g);
-            } else {
-              f.parallel.forRange(
-                  planes,
-                  (wk, from, to) ->
-                      Conv.depthwise(
-                          f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], f.buf[iw], f.off[iw], bias,
-                          bo, g, from, to));
-            }
-          };
-    } else if (packedW != null) {
+      b.needScratch(Conv.depthwiseScratchSize(g));
+      Depthwise3x3Kernel dw = Kernels.depthwise3x3For(gemm);
+      return f -> {
+        float[] bias = ib < 0 ? null : f.buf[ib];
+        int bo = ib < 0 ? 0 : f.off[ib];
+        if (f.parallel.threads() == 1) {
+          Conv.depthwise(
+              dw, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], f.buf[iw], f.off[iw], bias, bo, epi,
+              g, f.scratch, 0, 0, planes);
+        } else {
+          f.parallel.forRange(
+              planes,
+              (wk, from, to) ->
+                  Conv.depthwise(
+                      dw,
+                      f.buf[iy],
+                      f.off[iy],
+                      f.buf[ix],
+                      f.off[ix],
+                      f.buf[iw],
+                      f.off[iw],
+                      bias,
+                      bo,
+                      epi,
+                      g,
+                      f.scratch,
+                      wk * f.scratchStride,
+                      from,
+                      to));
+        }
+      };
+    }
+    if (packedW != null) {
       b.needScratch(Conv.scratchSize(g, gemm.nr()));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
-      int jobs = Conv.gemmJobs(g);
-      core =
-          f -> {
-            float[] bias = ib < 0 ? null : f.buf[ib];
-            int bo = ib < 0 ? 0 : f.off[ib];
-            if (f.parallel.threads() == 1) {
-              Conv.gemmPathJobs(
-                  k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, g, f.scratch, 0, 0,
-                  jobs);
-            } else {
-              f.parallel.forRange(
-                  jobs,
-                  (wk, from, to) ->
-                      Conv.gemmPathJobs(
-                          k,
-                          f.buf[iy],
-                          f.off[iy],
-                          f.buf[ix],
-                          f.off[ix],
-                          pw,
-                          bias,
-                          bo,
-                          g,
-                          f.scratch,
-                          wk * f.scratchStride,
-                          from,
-                          to));
-            }
-          };
-    } else {
-      core =
-          f ->
-              Conv.reference(
-                  f.buf[iy],
-                  f.off[iy],
-                  f.buf[ix],
-                  f.off[ix],
-                  f.buf[iw],
-                  f.off[iw],
-                  ib < 0 ? null : f.buf[ib],
-                  ib < 0 ? 0 : f.off[ib],
-                  g);
+      int jobs1 = Conv.gemmJobs(g, 1);
+      return f -> {
+        float[] bias = ib < 0 ? null : f.buf[ib];
+        int bo = ib < 0 ? 0 : f.off[ib];
+        if (f.parallel.threads() == 1) {
+          Conv.gemmPathJobs(
+              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, epi, g, 1, f.scratch, 0,
+              0, jobs1);
+          return;
+        }
+        int chunks = Conv.rowChunks(g, k.mr(), f.parallel.threads());
+        f.parallel.forRange(
+            Conv.gemmJobs(g, chunks),
+            (wk, from, to) ->
+                Conv.gemmPathJobs(
+                    k,
+                    f.buf[iy],
+                    f.off[iy],
+                    f.buf[ix],
+                    f.off[ix],
+                    pw,
+                    bias,
+                    bo,
+                    epi,
+                    g,
+                    chunks,
+                    f.scratch,
+                    wk * f.scratchStride,
+                    from,
+                    to));
+      };
     }
+    Step core =
+        f ->
+            Conv.reference(
+                f.buf[iy],
+                f.off[iy],
+                f.buf[ix],
+                f.off[ix],
+                f.buf[iw],
+                f.off[iw],
+                ib < 0 ? null : f.buf[ib],
+                ib < 0 ? 0 : f.off[ib],
+                g);
     if (a == null) {
       return core;
     }

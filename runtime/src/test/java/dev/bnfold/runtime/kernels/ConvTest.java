@@ -30,6 +30,22 @@ class ConvTest {
     {1, 3, 3, 1, 1, 17, 1, 3, 1, 1, 0}, // 1-D like
     {1, 2, 3, 1, 20, 20, 3, 3, 1, 1, 0}, // 324 outputs: crosses the NC column block
     {1, 3, 2, 1, 3, 3, 5, 5, 1, 1, 2}, // kernel larger than the image
+    {1, 5, 5, 5, 9, 13, 3, 3, 1, 1, 0}, // depthwise 3x3 no padding: interior only
+    {1, 5, 5, 5, 2, 2, 3, 3, 1, 1, 1}, // depthwise 3x3, all border
+    {2, 4, 4, 4, 11, 10, 3, 3, 2, 1, 1}, // depthwise 3x3 stride 2, odd and even sizes
+    {1, 3, 3, 3, 12, 37, 3, 3, 2, 1, 0}, // depthwise 3x3 stride 2 no padding
+    {1, 4, 4, 4, 56, 56, 3, 3, 1, 1, 1}, // depthwise 3x3 MobileNet-sized rows: vector body + tail
+    {1, 4, 4, 4, 14, 14, 3, 3, 1, 1, 1}, // narrow planes: one flat run over the padded plane
+    {1, 4, 4, 4, 7, 7, 3, 3, 1, 1, 1},
+    {1, 4, 4, 4, 4, 3, 3, 3, 1, 1, 1}, // flat run shorter than a vector: scalar
+    {1, 3, 3, 3, 9, 5, 3, 3, 1, 1, 0}, // narrow, no padding
+    {1, 3, 3, 3, 13, 13, 3, 3, 2, 1, 1}, // narrow stride 2: scalar
+    {1, 4, 4, 4, 57, 71, 3, 3, 2, 1, 1}, // same at stride 2
+    {1, 2, 6, 2, 9, 40, 3, 3, 2, 1, 1}, // multiplier 3 at stride 2: planes share the padded copy
+    {1, 3, 3, 3, 6, 6, 3, 3, 1, 1, 2}, // depthwise 3x3 pad 2: border rows read nothing
+    {1, 3, 3, 3, 7, 7, 3, 3, 3, 1, 1}, // depthwise 3x3 stride 3
+    {1, 16, 40, 1, 14, 14, 3, 3, 1, 1, 1}, // 40 rows: mr tails, several row chunks
+    {1, 7, 9, 1, 23, 29, 3, 3, 2, 1, 1}, // im2col runs crossing rows and panels, stride 2
   };
 
   static Stream<Arguments> implementations() {
@@ -37,7 +53,10 @@ class ConvTest {
     for (GemmMicroKernel k : KernelTestSupport.gemmKernels()) {
       a.add(Arguments.of("gemm/" + k.name(), k));
     }
-    a.add(Arguments.of("depthwise", null));
+    a.add(Arguments.of("depthwise/scalar", null));
+    if (Kernels.vectorGemm() != null) {
+      a.add(Arguments.of("depthwise/vector", null));
+    }
     return a.stream();
   }
 
@@ -58,7 +77,7 @@ class ConvTest {
       }
       int m = group * (1 + r.nextInt(3));
       int h = 1 + r.nextInt(9);
-      int w = 1 + r.nextInt(9);
+      int w = 1 + r.nextInt(dw ? 40 : 9);
       int kh = 1 + r.nextInt(3);
       int kw = 1 + r.nextInt(3);
       int s = 1 + r.nextInt(2);
@@ -80,14 +99,46 @@ class ConvTest {
       float[] ref = new float[ySize];
       Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
       float[] got = new float[ySize];
+      Depthwise3x3Kernel row =
+          name.endsWith("vector")
+              ? Kernels.vectorDepthwise3x3()
+              : (Depthwise3x3Kernel) Conv::depthwise3x3Plane;
+      float[] dwScratch = new float[Conv.depthwiseScratchSize(g) + 3];
       if (kern == null) {
-        Conv.depthwise(got, 0, x, 0, w, 0, b, 0, g);
+        Conv.depthwise(row, got, 0, x, 0, w, 0, b, 0, null, g, dwScratch, 3, 0, g.n * g.m);
       } else {
         float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
         Conv.packWeights(pw, w, 0, g, kern.mr());
         Conv.gemmPath(kern, got, 0, x, 0, pw, b, 0, g, new float[Conv.scratchSize(g, kern.nr())]);
       }
       assertClose(ref, got, ySize, name + " " + describe(g));
+      // the same with a fused epilogue, and for the GEMM path split into row chunks
+      float[] relu = ref.clone();
+      for (int i = 0; i < ySize; i++) {
+        relu[i] = Math.max(relu[i], 0f);
+      }
+      // a plain function, or a clamp that the GEMM path applies per register tile
+      Epilogue epi =
+          r.nextBoolean()
+              ? Epilogue.clamp(0f, Float.POSITIVE_INFINITY)
+              : (y, off, len) -> {
+                for (int i = off; i < off + len; i++) {
+                  y[i] = Math.max(y[i], 0f);
+                }
+              };
+      java.util.Arrays.fill(got, Float.NaN);
+      if (kern == null) {
+        Conv.depthwise(row, got, 0, x, 0, w, 0, b, 0, epi, g, dwScratch, 3, 0, g.n * g.m);
+        assertClose(relu, got, ySize, name + " epilogue " + describe(g));
+        continue;
+      }
+      float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
+      Conv.packWeights(pw, w, 0, g, kern.mr());
+      float[] scratch = new float[Conv.scratchSize(g, kern.nr())];
+      int chunks = 1 + r.nextInt(3);
+      Conv.gemmPathJobs(
+          kern, got, 0, x, 0, pw, b, 0, epi, g, chunks, scratch, 0, 0, Conv.gemmJobs(g, chunks));
+      assertClose(relu, got, ySize, name + " epilogue, row chunks " + chunks + " " + describe(g));
     }
   }
 

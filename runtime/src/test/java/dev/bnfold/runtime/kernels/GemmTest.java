@@ -59,6 +59,15 @@ class GemmTest {
         twice[i] *= 2;
       }
       assertClose(twice, got, m * n, kern.name() + " accumulate");
+      // clamped to [-0.5, 0.5] tile by tile
+      Gemm.multiplyPacked(
+          kern, got, 0, n, pa, 0, pb, 0, m, n, k, false, 0, Gemm.panels(n, kern.nr()), -0.5f, 0.5f);
+      float[] clamped = ref.clone();
+      for (int i = 0; i < clamped.length; i++) {
+        clamped[i] = Math.min(Math.max(clamped[i], -0.5f), 0.5f);
+      }
+      assertClose(clamped, got, m * n, kern.name() + " clamped");
+      assertEquals(12345f, got[m * n], "wrote past the output");
     }
   }
 }

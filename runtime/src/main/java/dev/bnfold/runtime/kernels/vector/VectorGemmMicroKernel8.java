@@ -1,0 +1,172 @@
+package dev.bnfold.runtime.kernels.vector;
+
+import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API 8 x (2 vectors) micro-kernel for 32-register vector units (AVX-512): sixteen
+ * accumulators of {@code FloatVector.SPECIES_PREFERRED} stay in registers, each k step loads two
+ * vectors of B and broadcasts eight elements of A, so two loads and eight broadcasts feed sixteen
+ * FMAs. Measured on ResNet-18's 3x3 64->64 block GEMM (64 x 256 x 576): about 190 GFLOP/s, some 80%
+ * of the FMA peak, against about 155 for the 4-row kernel (see KernelBenchmark).
+ *
+ * <p>The accumulators start from C (zeroed first unless accumulating), so the vector code is one
+ * load, one loop and one store per accumulator: a kernel with more call sites than that exceeds
+ * C2's inlining budget on JDK 17 and its vectors get boxed. Edge tiles run the same code on a
+ * thread-local (mr, nr) copy. Loaded only when the {@code jdk.incubator.vector} module is present
+ * (see {@code Kernels}).
+ */
+public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int V = S.length();
+  private static final int MR = 8;
+  private static final int NR = 2 * V;
+  private static final ThreadLocal<float[]> EDGE =
+      ThreadLocal.withInitial(() -> new float[MR * NR]);
+
+  /** Creates the kernel. */
+  public VectorGemmMicroKernel8() {}
+
+  @Override
+  public int mr() {
+    return MR;
+  }
+
+  @Override
+  public int nr() {
+    return NR;
+  }
+
+  @Override
+  public String name() {
+    return "vector-" + MR + "x" + NR;
+  }
+
+  @Override
+  public void tile(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      int kc,
+      int m,
+      int n,
+      boolean accumulate) {
+    if (m == MR && n == NR) {
+      if (!accumulate) {
+        for (int r = 0; r < MR; r++) {
+          Arrays.fill(c, cOff + r * ldc, cOff + r * ldc + NR, 0f);
+        }
+      }
+      full(c, cOff, ldc, a, aOff, b, bOff, kc);
+      return;
+    }
+    float[] t = EDGE.get(); // (MR, NR)
+    Arrays.fill(t, 0f);
+    if (accumulate) {
+      for (int r = 0; r < m; r++) {
+        System.arraycopy(c, cOff + r * ldc, t, r * NR, n);
+      }
+    }
+    full(t, 0, NR, a, aOff, b, bOff, kc);
+    for (int r = 0; r < m; r++) {
+      System.arraycopy(t, r * NR, c, cOff + r * ldc, n);
+    }
+  }
+
+  @Override
+  public void clamp(float[] c, int cOff, int ldc, int m, int n, float lo, float hi) {
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int full = n / V * V;
+    for (int r = 0; r < m; r++) {
+      int o = cOff + r * ldc;
+      for (int j = 0; j < full; j += V) {
+        FloatVector.fromArray(S, c, o + j).max(l).min(h).intoArray(c, o + j);
+      }
+      for (int j = full; j < n; j++) {
+        c[o + j] = Math.min(Math.max(c[o + j], lo), hi);
+      }
+    }
+  }
+
+  /** C (MR, NR) at cOff, leading dim ldc, += A panel (kc, MR) * B panel (kc, NR). */
+  private static void full(
+      float[] c, int cOff, int ldc, float[] a, int aOff, float[] b, int bOff, int kc) {
+    int c0 = cOff;
+    FloatVector acc00 = FloatVector.fromArray(S, c, c0);
+    FloatVector acc01 = FloatVector.fromArray(S, c, c0 + V);
+    int c1 = cOff + 1 * ldc;
+    FloatVector acc10 = FloatVector.fromArray(S, c, c1);
+    FloatVector acc11 = FloatVector.fromArray(S, c, c1 + V);
+    int c2 = cOff + 2 * ldc;
+    FloatVector acc20 = FloatVector.fromArray(S, c, c2);
+    FloatVector acc21 = FloatVector.fromArray(S, c, c2 + V);
+    int c3 = cOff + 3 * ldc;
+    FloatVector acc30 = FloatVector.fromArray(S, c, c3);
+    FloatVector acc31 = FloatVector.fromArray(S, c, c3 + V);
+    int c4 = cOff + 4 * ldc;
+    FloatVector acc40 = FloatVector.fromArray(S, c, c4);
+    FloatVector acc41 = FloatVector.fromArray(S, c, c4 + V);
+    int c5 = cOff + 5 * ldc;
+    FloatVector acc50 = FloatVector.fromArray(S, c, c5);
+    FloatVector acc51 = FloatVector.fromArray(S, c, c5 + V);
+    int c6 = cOff + 6 * ldc;
+    FloatVector acc60 = FloatVector.fromArray(S, c, c6);
+    FloatVector acc61 = FloatVector.fromArray(S, c, c6 + V);
+    int c7 = cOff + 7 * ldc;
+    FloatVector acc70 = FloatVector.fromArray(S, c, c7);
+    FloatVector acc71 = FloatVector.fromArray(S, c, c7 + V);
+    for (int k = 0; k < kc; k++) {
+      int ai = aOff + k * MR; // indices derived from k keep C2's range-check elimination
+      int bi = bOff + k * NR;
+      FloatVector b0 = FloatVector.fromArray(S, b, bi);
+      FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+      FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+      acc00 = a0.fma(b0, acc00);
+      acc01 = a0.fma(b1, acc01);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+      acc10 = a1.fma(b0, acc10);
+      acc11 = a1.fma(b1, acc11);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+      acc20 = a2.fma(b0, acc20);
+      acc21 = a2.fma(b1, acc21);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+      acc30 = a3.fma(b0, acc30);
+      acc31 = a3.fma(b1, acc31);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+      acc40 = a4.fma(b0, acc40);
+      acc41 = a4.fma(b1, acc41);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+      acc50 = a5.fma(b0, acc50);
+      acc51 = a5.fma(b1, acc51);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+      acc60 = a6.fma(b0, acc60);
+      acc61 = a6.fma(b1, acc61);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+      acc70 = a7.fma(b0, acc70);
+      acc71 = a7.fma(b1, acc71);
+    }
+    acc00.intoArray(c, c0);
+    acc01.intoArray(c, c0 + V);
+    acc10.intoArray(c, c1);
+    acc11.intoArray(c, c1 + V);
+    acc20.intoArray(c, c2);
+    acc21.intoArray(c, c2 + V);
+    acc30.intoArray(c, c3);
+    acc31.intoArray(c, c3 + V);
+    acc40.intoArray(c, c4);
+    acc41.intoArray(c, c4 + V);
+    acc50.intoArray(c, c5);
+    acc51.intoArray(c, c5 + V);
+    acc60.intoArray(c, c6);
+    acc61.intoArray(c, c6 + V);
+    acc70.intoArray(c, c7);
+    acc71.intoArray(c, c7 + V);
+  }
+}

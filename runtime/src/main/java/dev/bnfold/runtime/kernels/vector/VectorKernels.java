@@ -1,0 +1,25 @@
+package dev.bnfold.runtime.kernels.vector;
+
+import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
+import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import jdk.incubator.vector.FloatVector;
+
+/** Entry point that {@code Kernels} loads reflectively: picks the micro-kernel for this CPU. */
+public final class VectorKernels {
+  private VectorKernels() {}
+
+  /**
+   * The 8-row kernel when vectors hold 16 floats or more (AVX-512 has 32 vector registers, enough
+   * for its 16 accumulators), else the 4-row one (AVX2 and NEON have 16).
+   */
+  public static GemmMicroKernel gemm() {
+    return FloatVector.SPECIES_PREFERRED.length() >= 16
+        ? new VectorGemmMicroKernel8()
+        : new VectorGemmMicroKernel();
+  }
+
+  /** The vector depthwise 3x3 kernel. */
+  public static Depthwise3x3Kernel depthwise3x3() {
+    return new VectorDepthwise3x3();
+  }
+}

@@ -1,0 +1,67 @@
+package dev.bnfold.runtime.kernels;
+
+import static dev.bnfold.runtime.kernels.KernelTestSupport.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The row-wise {@link Pool#max} against {@link Pool#maxReference}. */
+class PoolTest {
+  @Test
+  void maxMatchesReference() {
+    Random r = new Random(11);
+    for (int t = 0; t < 200; t++) {
+      int[] in = {t % 5 == 0 ? 1 + r.nextInt(4) : 1, 1 + r.nextInt(12), 1 + r.nextInt(40)};
+      int[] k = {in[0] == 1 ? 1 : 1 + r.nextInt(2), 1 + r.nextInt(3), 1 + r.nextInt(4)};
+      int[] s = {1 + r.nextInt(2), 1 + r.nextInt(3), 1 + r.nextInt(3)};
+      int[] d = {1, 1 + r.nextInt(2), 1 + r.nextInt(2)};
+      int[] p = {0, r.nextInt(k[1]), r.nextInt(k[2])};
+      int[] out = new int[3];
+      boolean ok = true;
+      for (int i = 0; i < 3; i++) {
+        out[i] = (in[i] + 2 * p[i] - (k[i] - 1) * d[i] - 1) / s[i] + 1;
+        ok &= out[i] >= 1;
+      }
+      if (!ok) {
+        continue;
+      }
+      int n = 1 + r.nextInt(2);
+      int c = 1 + r.nextInt(3);
+      ConvGeometry g = new ConvGeometry(n, c, c, 1, in, out, k, s, d, p);
+      float[] x = random(r, n * c * g.inPlane());
+      if (t % 7 == 0) {
+        x[r.nextInt(x.length)] = Float.NaN;
+      }
+      float[] ref = new float[n * c * g.outPlane()];
+      float[] got = new float[ref.length];
+      Pool.maxReference(ref, 0, x, 0, g);
+      Pool.max(got, 0, x, 0, g);
+      assertArrayEquals(ref, got, "in " + java.util.Arrays.toString(in) + " k " + k[2]);
+    }
+  }
+
+  @Test
+  void windowOnlyInPaddingGivesMinusInfinity() {
+    // 1x1 input, 3x3 window, pad 2, stride 2: the corner outputs see only padding
+    ConvGeometry g =
+        new ConvGeometry(
+            1,
+            1,
+            1,
+            1,
+            new int[] {1, 1, 1},
+            new int[] {1, 2, 2},
+            new int[] {1, 1, 1},
+            new int[] {1, 2, 2},
+            new int[] {1, 1, 1},
+            new int[] {0, 2, 2});
+    float[] y = new float[4];
+    float[] ref = new float[4];
+    Pool.max(y, 0, new float[] {5f}, 0, g);
+    Pool.maxReference(ref, 0, new float[] {5f}, 0, g);
+    assertArrayEquals(ref, y);
+    assertTrue(y[0] == Float.NEGATIVE_INFINITY);
+  }
+}
