@@ -39,6 +39,14 @@ final class ConvOp extends Op {
     ConvOp probe = new ConvOp(n, null, 1, null, null, null);
     probe.arity(2, 3, 1);
     int[] wShape = c.constantShape(n.inputs().get(1));
+    if (wShape != null && wShape.length < 3) {
+      throw new ModelFormatException(
+          "node "
+              + n.describe()
+              + ": weights of rank "
+              + wShape.length
+              + ", a Conv needs rank 3 to 5");
+    }
     long[] ks = a.ints("kernel_shape", null);
     if (ks == null) {
       if (wShape == null) {
