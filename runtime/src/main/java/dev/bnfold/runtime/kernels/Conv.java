@@ -221,6 +221,191 @@ public final class Conv {
   }
 
   /**
+   * True if {@link #gatherPathJobs} applies: a 2-D convolution with unit strides and a kernel
+   * larger than 1x1 whose output plane fits one column block, on a micro-kernel with a fast {@link
+   * GemmMicroKernel#tileGather}. Small planes are where im2col costs most: its runs are one short
+   * output row each (32 planes of 8x8 from 16 channels: 9 us of im2col for 3 us of GEMM).
+   */
+  public static boolean isGather(ConvGeometry g, GemmMicroKernel kern) {
+    return kern.fastGather() && gatherFits(g);
+  }
+
+  /** The geometry half of {@link #isGather}. */
+  static boolean gatherFits(ConvGeometry g) {
+    return g.in[0] == 1
+        && g.k[0] == 1
+        && g.out[0] == 1
+        && g.stride[1] == 1
+        && g.stride[2] == 1
+        && !g.isPointwise()
+        && g.outPlane() <= NC
+        && (long) g.out[1] * gatherWidth(g) <= 2L * NC;
+  }
+
+  /** Rows of the zero-padded input plane of {@link #gatherPathJobs}. */
+  private static int gatherHeight(ConvGeometry g) {
+    return g.out[1] - 1 + (g.k[1] - 1) * g.dilation[1] + 1;
+  }
+
+  /** Columns of the zero-padded input plane, which is also the row pitch of the flat output. */
+  private static int gatherWidth(ConvGeometry g) {
+    return g.out[2] - 1 + (g.k[2] - 1) * g.dilation[2] + 1;
+  }
+
+  /** B panels of the flat output (oh rows of {@link #gatherWidth}, extra columns discarded). */
+  private static int gatherPanels(ConvGeometry g, int nr) {
+    return Gemm.panels(g.out[1] * gatherWidth(g), nr);
+  }
+
+  /** Floats of padded planes (with read slack) at the start of the gather scratch. */
+  private static int gatherPadSize(ConvGeometry g, int nr) {
+    int cg = g.c / g.group;
+    return Math.addExact(
+        Math.multiplyExact(cg, gatherHeight(g) * gatherWidth(g)),
+        Math.multiplyExact(gatherPanels(g, nr), nr));
+  }
+
+  /** Scratch floats {@link #gatherPad} and {@link #gatherPathJobs} need (one region, shared). */
+  public static int gatherScratchSize(ConvGeometry g, int mr, int nr) {
+    int mg = g.m / g.group;
+    int rowsPadded = (mg + mr - 1) / mr * mr;
+    return Math.addExact(
+        gatherPadSize(g, nr),
+        Math.multiplyExact(rowsPadded, Math.multiplyExact(gatherPanels(g, nr), nr)));
+  }
+
+  /** Per k row (channel, kh, kw) of one group: where its taps start in the padded planes. */
+  public static int[] gatherRows(ConvGeometry g) {
+    int cg = g.c / g.group;
+    int ph = gatherHeight(g);
+    int pw = gatherWidth(g);
+    int[] rows = new int[cg * g.k[1] * g.k[2]];
+    int kk = 0;
+    for (int ci = 0; ci < cg; ci++) {
+      for (int kh = 0; kh < g.k[1]; kh++) {
+        for (int kw = 0; kw < g.k[2]; kw++) {
+          rows[kk++] = ci * ph * pw + kh * g.dilation[1] * pw + kw * g.dilation[2];
+        }
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * First step of the gather path for image n, group grp: copies the group's input channels into
+   * zero-padded planes at {@code scratch[sOff..]}, after which every k row of the convolution's
+   * GEMM is a contiguous run of the flat output grid (oh rows of {@link #gatherWidth}).
+   */
+  public static void gatherPad(
+      float[] scratch, int sOff, float[] x, int xOff, ConvGeometry g, int nr, int n, int grp) {
+    int cg = g.c / g.group;
+    int in1 = g.in[1];
+    int in2 = g.in[2];
+    int rows = gatherHeight(g);
+    int width = gatherWidth(g);
+    int pb = g.padBegin[1];
+    int pl = g.padBegin[2];
+    int lo = Math.min(width, Math.max(0, pl));
+    int hi = Math.max(lo, Math.min(width, in2 + pl));
+    int xg = xOff + (n * g.c + grp * cg) * g.inPlane();
+    // zero everything in one vectorized fill (the flat grid's last panel also reads past the
+    // planes, into discarded columns), then copy the image rows in
+    java.util.Arrays.fill(scratch, sOff, sOff + cg * rows * width + gatherPanels(g, nr) * nr, 0f);
+    int r0 = Math.max(0, pb);
+    int r1 = Math.min(rows, in1 + pb);
+    for (int ci = 0; ci < cg; ci++) {
+      int xc = xg + ci * g.inPlane();
+      int pc = sOff + ci * rows * width;
+      for (int r = r0; r < r1 && hi > lo; r++) {
+        int d = pc + r * width;
+        int xr = xc + (r - pb) * in2 - pl;
+        System.arraycopy(x, xr + lo, scratch, d + lo, hi - lo);
+      }
+    }
+  }
+
+  /**
+   * Row panels {@code [p0, p1)} of image n, group grp of the gather path (after {@link
+   * #gatherPad}): the GEMM runs on the flat output grid with B read in place from the padded planes
+   * ({@link GemmMicroKernel#tileGather}), no im2col, into the rest of the scratch; the real columns
+   * are then copied out with the bias added and the clamp / epilogue applied. Different row panels
+   * may run on different threads (they share the scratch region).
+   */
+  public static void gatherPathJobs(
+      GemmMicroKernel kern,
+      float[] y,
+      int yOff,
+      float[] packedW,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      ConvGeometry g,
+      int[] rows,
+      float[] scratch,
+      int sOff,
+      int n,
+      int grp,
+      int p0,
+      int p1) {
+    int nr = kern.nr();
+    int mr = kern.mr();
+    int cg = g.c / g.group;
+    int mg = g.m / g.group;
+    int k = cg * g.kernelSize();
+    int per = Gemm.packedASize(mg, k, mr);
+    int panels = gatherPanels(g, nr);
+    int ldc = panels * nr;
+    int cBase = sOff + gatherPadSize(g, nr);
+    int flat = (g.out[1] - 1) * gatherWidth(g) + g.out[2]; // up to the last real column
+    int r1 = Math.min(mg, p1 * mr);
+    for (int o = p0 * mr; o < r1; o++) { // the flat output starts as the bias
+      int row = cBase + o * ldc;
+      java.util.Arrays.fill(scratch, row, row + ldc, b == null ? 0f : b[bOff + grp * mg + o]);
+    }
+    for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
+      int kc = Math.min(Gemm.KC, k - k0);
+      for (int q = 0; q < panels; q++) {
+        for (int p = p0; p < p1; p++) {
+          kern.tileGather(
+              scratch,
+              cBase + p * mr * ldc + q * nr,
+              ldc,
+              packedW,
+              grp * per + p * mr * k + k0 * mr,
+              scratch,
+              rows,
+              k0,
+              sOff + q * nr,
+              kc,
+              Math.min(nr, flat - q * nr),
+              true);
+        }
+      }
+    }
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    int width = gatherWidth(g);
+    int p = g.outPlane();
+    int yg = yOff + (n * g.m + grp * mg) * p;
+    for (int o = p0 * mr; o < r1; o++) { // the real columns, row by row
+      int src = cBase + o * ldc;
+      int dst = yg + o * p;
+      for (int oh = 0; oh < oh1; oh++) {
+        System.arraycopy(scratch, src + oh * width, y, dst + oh * ow1, ow1);
+      }
+    }
+    if (epilogue != null && r1 > p0 * mr) {
+      float[] clamp = epilogue.clampBounds();
+      int first = yg + p0 * mr * p;
+      if (clamp != null) { // vectorized in the kernel, over the contiguous rows just written
+        kern.clamp(y, first, p, 1, (r1 - p0 * mr) * p, clamp[0], clamp[1]);
+      } else {
+        epilogue.apply(y, first, (r1 - p0 * mr) * p);
+      }
+    }
+  }
+
+  /**
    * Writes columns {@code [c0, c0+nc)} of the im2col matrix (K = cg*taps rows) of one image/group
    * into packed B panels of width nr: {@code dst[q*nr*K + kk*nr + j]}; out-of-image taps are 0.
    * Works in runs of consecutive output columns that stay in one output row and one panel, so the
@@ -447,6 +632,18 @@ public final class Conv {
     int ph = g.padBegin[1];
     int pw = g.padBegin[2];
     int odd = g.out[2] + 1;
+    if (g.stride[2] == 1 && width <= 64) {
+      // narrow planes (the 4x4 to 14x14 of late layers): one fill, then the image rows copied in;
+      // per-row zeroing of one-column margins cost more than the data here
+      java.util.Arrays.fill(p, pOff, pOff + rows * width, 0f);
+      int lo = Math.min(width, pw);
+      int hi = Math.max(lo, Math.min(width, iw1 + pw));
+      int r1 = Math.min(rows, ih1 + ph);
+      for (int r = Math.max(0, ph); r < r1 && hi > lo; r++) {
+        System.arraycopy(x, xc + (r - ph) * iw1 + lo - pw, p, pOff + r * width + lo, hi - lo);
+      }
+      return;
+    }
     for (int r = 0; r < rows; r++) {
       int d = pOff + r * width;
       int ih = r - ph;

@@ -217,6 +217,30 @@ public final class Gemm {
     }
   }
 
+  /**
+   * {@code C (1, n) = a (1, k) * PB} for a single row: A is read in place (contiguous, unpacked)
+   * and each B panel {@code [q0, q1)} goes through {@link GemmMicroKernel#row}, so neither the
+   * mr-row packing of A (mostly zero padding) nor the edge-tile copies of the micro-kernel are paid
+   * for a batch-1 fully connected layer.
+   */
+  public static void multiplyRow(
+      GemmMicroKernel kernel,
+      float[] c,
+      int cOff,
+      float[] a,
+      int aOff,
+      float[] pb,
+      int pbOff,
+      int n,
+      int k,
+      int q0,
+      int q1) {
+    int nr = kernel.nr();
+    for (int q = q0; q < q1; q++) {
+      kernel.row(c, cOff + q * nr, a, aOff, pb, pbOff + q * nr * k, k, Math.min(nr, n - q * nr));
+    }
+  }
+
   /** Number of B panels for n columns. */
   public static int panels(int n, int nr) {
     return (n + nr - 1) / nr;

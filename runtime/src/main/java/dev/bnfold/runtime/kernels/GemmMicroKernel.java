@@ -42,6 +42,62 @@ public interface GemmMicroKernel {
       int n,
       boolean accumulate);
 
+  /**
+   * One output row against one packed B panel (the M = 1 matrix-vector case): {@code c[cOff + j] =
+   * sum over kk < kc of a[aOff + kk] * b[bOff + kk * nr + j]} for {@code j < n} (1..nr); A is a
+   * plain contiguous row, not packed, and nothing beyond n columns is written.
+   */
+  default void row(float[] c, int cOff, float[] a, int aOff, float[] b, int bOff, int kc, int n) {
+    int nr = nr();
+    for (int j = 0; j < n; j++) {
+      c[cOff + j] = 0f;
+    }
+    for (int kk = 0; kk < kc; kk++) {
+      float av = a[aOff + kk];
+      int bi = bOff + kk * nr;
+      for (int j = 0; j < n; j++) {
+        c[cOff + j] += av * b[bi + j];
+      }
+    }
+  }
+
+  /**
+   * A full mr x nr tile whose B operand is read in place instead of from a packed panel: {@code
+   * B[kk][j] = p[rows[rOff + kk] + j]} (a convolution's taps over a zero-padded input plane, see
+   * Conv#gatherPathJobs}). Same contract as {@link #tile} with m = mr, except that C gets all mr
+   * rows and at least n (1..nr) columns: up to nr, so C must have nr columns of room.
+   */
+  default void tileGather(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] p,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      int n,
+      boolean accumulate) {
+    int mr = mr();
+    int nr = nr();
+    for (int r = 0; r < mr; r++) {
+      for (int j = 0; j < nr; j++) {
+        float s = accumulate ? c[cOff + r * ldc + j] : 0f;
+        for (int kk = 0; kk < kc; kk++) {
+          s += a[aOff + kk * mr + r] * p[rows[rOff + kk] + pOff + j];
+        }
+        c[cOff + r * ldc + j] = s;
+      }
+    }
+  }
+
+  /** True if {@link #tileGather} is as fast as {@link #tile} (then convolutions may use it). */
+  default boolean fastGather() {
+    return false;
+  }
+
   /** A short name for reports, e.g. {@code scalar-4x8}. */
   String name();
 

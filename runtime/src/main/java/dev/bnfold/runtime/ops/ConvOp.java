@@ -232,6 +232,36 @@ final class ConvOp extends Op {
         }
       };
     }
+    if (packedW != null && Conv.isGather(g, gemm)) {
+      GemmMicroKernel k = gemm;
+      float[] pw = packedW;
+      int[] rows = Conv.gatherRows(g);
+      int rowPanels = (g.m / g.group + k.mr() - 1) / k.mr();
+      b.needScratch(Conv.gatherScratchSize(g, k.mr(), k.nr()));
+      return f -> {
+        float[] bias = ib < 0 ? null : f.buf[ib];
+        int bo = ib < 0 ? 0 : f.off[ib];
+        float[] y = f.buf[iy];
+        int yo = f.off[iy];
+        float[] s = f.scratch; // one shared region: padded planes, then the flat output
+        for (int n = 0; n < g.n; n++) {
+          for (int grp = 0; grp < g.group; grp++) {
+            Conv.gatherPad(s, 0, f.buf[ix], f.off[ix], g, k.nr(), n, grp);
+            if (f.parallel.threads() == 1 || rowPanels < 2) {
+              Conv.gatherPathJobs(k, y, yo, pw, bias, bo, epi, g, rows, s, 0, n, grp, 0, rowPanels);
+            } else {
+              int img = n;
+              int gr = grp;
+              f.parallel.forRange(
+                  rowPanels,
+                  (wk, from, to) ->
+                      Conv.gatherPathJobs(
+                          k, y, yo, pw, bias, bo, epi, g, rows, s, 0, img, gr, from, to));
+            }
+          }
+        }
+      };
+    }
     if (packedW != null) {
       b.needScratch(Conv.scratchSize(g, gemm.nr()));
       GemmMicroKernel k = gemm;

@@ -124,7 +124,8 @@ final class GemmOp extends Op {
     int k = transA ? as[0] : as[1];
     int nr = gemm.nr();
     int mr = gemm.mr();
-    int paSize = Gemm.packedASize(m, k, mr);
+    boolean rowPath = m == 1 && packedB != null; // batch-1 fully connected: A read in place
+    int paSize = rowPath ? 0 : Gemm.packedASize(m, k, mr);
     int pbSize = packedB == null ? Gemm.packedBSize(k, n, nr) : 0;
     b.needScratch(paSize + pbSize);
     int ia = b.inIds[0];
@@ -141,19 +142,25 @@ final class GemmOp extends Op {
     Activation act = this.act;
     int lda = as[1];
     int ldb = bs[1];
+    int panels = Gemm.panels(n, nr);
     return f -> {
-      float[] s = f.scratch;
-      Gemm.packA(s, 0, f.buf[ia], f.off[ia], lda, ta, m, k, mr);
-      float[] pb = pb0;
-      int pbOff = 0;
-      if (pb == null) {
-        Gemm.packB(s, paSize, f.buf[ib], f.off[ib], ldb, tb, k, n, nr);
-        pb = s;
-        pbOff = paSize;
-      }
       float[] y = f.buf[iy];
       int y0 = f.off[iy];
-      multiply(f, kern, y, y0, n, s, pb, pbOff, m, k);
+      if (rowPath) {
+        // op(A) is one row, contiguous whether or not it is transposed (then lda is 1)
+        Gemm.multiplyRow(kern, y, y0, f.buf[ia], f.off[ia], pb0, 0, n, k, 0, panels);
+      } else {
+        float[] s = f.scratch;
+        Gemm.packA(s, 0, f.buf[ia], f.off[ia], lda, ta, m, k, mr);
+        float[] pb = pb0;
+        int pbOff = 0;
+        if (pb == null) {
+          Gemm.packB(s, paSize, f.buf[ib], f.off[ib], ldb, tb, k, n, nr);
+          pb = s;
+          pbOff = paSize;
+        }
+        multiply(f, kern, y, y0, n, s, pb, pbOff, m, k);
+      }
       if (al != 1f || (ic >= 0 && be != 0f) || act != null) {
         float[] c = ic < 0 ? null : f.buf[ic];
         int c0 = ic < 0 ? 0 : f.off[ic];

@@ -142,6 +142,93 @@ class ConvTest {
     }
   }
 
+  static Stream<GemmMicroKernel> gemmKernels() {
+    return KernelTestSupport.gemmKernels().stream();
+  }
+
+  /** The gather path (no im2col, small planes) against the reference, split and unsplit. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("gemmKernels")
+  void gatherMatchesReference(GemmMicroKernel kern) {
+    Random r = new Random(8);
+    List<ConvGeometry> gs = new ArrayList<>();
+    for (int[] c : CASES) {
+      gs.add(geometry(c));
+    }
+    gs.add(geometry(new int[] {1, 16, 32, 1, 8, 8, 3, 3, 1, 1, 1})); // digits-cnn
+    gs.add(geometry(new int[] {1, 1, 16, 1, 8, 8, 3, 3, 1, 1, 1}));
+    gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 360: two k blocks
+    gs.add(geometry(new int[] {2, 6, 9, 3, 14, 14, 3, 3, 1, 1, 1})); // batch and groups
+    gs.add(geometry(new int[] {1, 4, 5, 1, 16, 16, 3, 3, 1, 2, 2})); // dilation, 256 outputs
+    for (int t = 0; t < 40; t++) {
+      int group = 1 + r.nextInt(3);
+      int c = group * (1 + r.nextInt(4));
+      int m = group * (1 + r.nextInt(12));
+      int h = 1 + r.nextInt(12);
+      int w = 1 + r.nextInt(12);
+      int kh = 1 + r.nextInt(3);
+      int kw = 1 + r.nextInt(3);
+      int d = 1 + r.nextInt(2);
+      int p = r.nextInt(3);
+      if (h + 2 * p < (kh - 1) * d + 1 || w + 2 * p < (kw - 1) * d + 1) {
+        continue;
+      }
+      gs.add(geometry(new int[] {1 + r.nextInt(2), c, m, group, h, w, kh, kw, 1, d, p}));
+    }
+    int tested = 0;
+    for (ConvGeometry g : gs) {
+      if (!Conv.gatherFits(g)) {
+        continue;
+      }
+      tested++;
+      float[] x = random(r, g.n * g.c * g.inPlane());
+      float[] w = random(r, g.m * (g.c / g.group) * g.kernelSize());
+      float[] b = random(r, g.m);
+      int ySize = g.n * g.m * g.outPlane();
+      float[] ref = new float[ySize];
+      Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
+      float[] relu6 = ref.clone();
+      for (int i = 0; i < ySize; i++) {
+        relu6[i] = Math.min(Math.max(relu6[i], 0f), 0.5f);
+      }
+      float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
+      Conv.packWeights(pw, w, 0, g, kern.mr());
+      int[] rows = Conv.gatherRows(g);
+      int panels = (g.m / g.group + kern.mr() - 1) / kern.mr();
+      for (int variant = 0; variant < 3; variant++) {
+        float[] scratch = new float[Conv.gatherScratchSize(g, kern.mr(), kern.nr()) + 5];
+        java.util.Arrays.fill(scratch, Float.NaN); // stale scratch must not leak into outputs
+        float[] got = new float[ySize];
+        java.util.Arrays.fill(got, Float.NaN);
+        Epilogue epi =
+            variant == 0
+                ? null
+                : variant == 1
+                    ? Epilogue.clamp(0f, 0.5f)
+                    : (y, off, len) -> {
+                      for (int i = off; i < off + len; i++) {
+                        y[i] = Math.min(Math.max(y[i], 0f), 0.5f);
+                      }
+                    };
+        for (int n = 0; n < g.n; n++) {
+          for (int grp = 0; grp < g.group; grp++) {
+            Conv.gatherPad(scratch, 5, x, 0, g, kern.nr(), n, grp);
+            int split = variant == 2 ? r.nextInt(panels + 1) : panels;
+            Conv.gatherPathJobs(kern, got, 0, pw, b, 0, epi, g, rows, scratch, 5, n, grp, 0, split);
+            Conv.gatherPathJobs(
+                kern, got, 0, pw, b, 0, epi, g, rows, scratch, 5, n, grp, split, panels);
+          }
+        }
+        assertClose(
+            variant == 0 ? ref : relu6,
+            got,
+            ySize,
+            kern.name() + " gather variant " + variant + " " + describe(g));
+      }
+    }
+    org.junit.jupiter.api.Assertions.assertTrue(tested > 20, "only " + tested + " geometries");
+  }
+
   private static ConvGeometry geometry(int[] c) {
     int n = c[0], ch = c[1], m = c[2], group = c[3], h = c[4], w = c[5], kh = c[6], kw = c[7];
     int s = c[8], d = c[9], p = c[10];

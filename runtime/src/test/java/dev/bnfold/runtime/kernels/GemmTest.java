@@ -70,4 +70,33 @@ class GemmTest {
       assertEquals(12345f, got[m * n], "wrote past the output");
     }
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void rowMatchesReference(GemmMicroKernel kern) {
+    Random r = new Random(43);
+    int[][] fixed = {
+      {1, 1}, {64, 512}, {10, 64}, {33, 7}, {kern.nr(), 1}, {2 * kern.nr() + 3, 300}
+    };
+    for (int t = 0; t < 30; t++) {
+      int n = t < fixed.length ? fixed[t][0] : 1 + r.nextInt(100);
+      int k = t < fixed.length ? fixed[t][1] : 1 + r.nextInt(600);
+      boolean tb = r.nextBoolean();
+      float[] a = random(r, k + 3);
+      float[] b = random(r, k * n + 5);
+      int ldb = tb ? k : n;
+      float[] ref = new float[n];
+      Gemm.reference(ref, 0, n, a, 3, k, false, b, 5, ldb, tb, 1, n, k, 1f, 0f);
+      float[] pb = new float[Gemm.packedBSize(k, n, kern.nr())];
+      Gemm.packB(pb, 0, b, 5, ldb, tb, k, n, kern.nr());
+      float[] got = new float[n + 2];
+      got[0] = 777f;
+      got[n + 1] = 12345f; // canary past the end
+      Gemm.multiplyRow(kern, got, 1, a, 3, pb, 0, n, k, 0, Gemm.panels(n, kern.nr()));
+      float[] shifted = java.util.Arrays.copyOfRange(got, 1, n + 1);
+      assertClose(ref, shifted, n, kern.name() + " row n=" + n + " k=" + k);
+      assertEquals(777f, got[0], "wrote before the output");
+      assertEquals(12345f, got[n + 1], "wrote past the output");
+    }
+  }
 }

@@ -43,6 +43,39 @@ class PoolTest {
   }
 
   @Test
+  void max2x2MatchesReference() {
+    Random r = new Random(12);
+    for (int t = 0; t < 100; t++) {
+      int[] in = {1, 2 + r.nextInt(20), 2 + r.nextInt(20)};
+      int[] out = {1, in[1] / 2, in[2] / 2};
+      int n = 1 + r.nextInt(2);
+      int c = 1 + r.nextInt(5);
+      ConvGeometry g =
+          new ConvGeometry(
+              n,
+              c,
+              c,
+              1,
+              in,
+              out,
+              new int[] {1, 2, 2},
+              new int[] {1, 2, 2},
+              new int[] {1, 1, 1},
+              new int[3]);
+      assertTrue(Pool.isMax2x2(g));
+      float[] x = random(r, n * c * g.inPlane());
+      if (t % 3 == 0) {
+        x[r.nextInt(x.length)] = Float.NaN;
+      }
+      float[] ref = new float[n * c * g.outPlane()];
+      float[] got = new float[ref.length];
+      Pool.maxReference(ref, 0, x, 0, g);
+      Pool.max(got, 0, x, 0, g);
+      assertArrayEquals(ref, got, "in " + java.util.Arrays.toString(in));
+    }
+  }
+
+  @Test
   void windowOnlyInPaddingGivesMinusInfinity() {
     // 1x1 input, 3x3 window, pad 2, stride 2: the corner outputs see only padding
     ConvGeometry g =

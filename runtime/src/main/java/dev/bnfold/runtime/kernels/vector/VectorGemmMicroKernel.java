@@ -28,6 +28,60 @@ public final class VectorGemmMicroKernel implements GemmMicroKernel {
   }
 
   @Override
+  public void row(float[] c, int cOff, float[] a, int aOff, float[] b, int bOff, int kc, int n) {
+    if (n != (2 * V)) {
+      GemmMicroKernel.super.row(c, cOff, a, aOff, b, bOff, kc, n);
+      return;
+    }
+    // four k steps per iteration into separate accumulators: eight independent FMA chains
+    FloatVector s0 = FloatVector.zero(S);
+    FloatVector s1 = FloatVector.zero(S);
+    FloatVector t0 = FloatVector.zero(S);
+    FloatVector t1 = FloatVector.zero(S);
+    FloatVector u0 = FloatVector.zero(S);
+    FloatVector u1 = FloatVector.zero(S);
+    FloatVector v0 = FloatVector.zero(S);
+    FloatVector v1 = FloatVector.zero(S);
+    int kk = 0;
+    for (; kk + 3 < kc; kk += 4) {
+      int bi = bOff + kk * (2 * V);
+      FloatVector a0 = FloatVector.broadcast(S, a[aOff + kk]);
+      FloatVector a1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+      FloatVector a2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+      FloatVector a3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+      s0 = a0.fma(FloatVector.fromArray(S, b, bi), s0);
+      s1 = a0.fma(FloatVector.fromArray(S, b, bi + V), s1);
+      t0 = a1.fma(FloatVector.fromArray(S, b, bi + (2 * V)), t0);
+      t1 = a1.fma(FloatVector.fromArray(S, b, bi + (2 * V) + V), t1);
+      u0 = a2.fma(FloatVector.fromArray(S, b, bi + 2 * (2 * V)), u0);
+      u1 = a2.fma(FloatVector.fromArray(S, b, bi + 2 * (2 * V) + V), u1);
+      v0 = a3.fma(FloatVector.fromArray(S, b, bi + 3 * (2 * V)), v0);
+      v1 = a3.fma(FloatVector.fromArray(S, b, bi + 3 * (2 * V) + V), v1);
+    }
+    s0 = s0.add(u0);
+    s1 = s1.add(u1);
+    t0 = t0.add(v0);
+    t1 = t1.add(v1);
+    for (; kk + 1 < kc; kk += 2) {
+      int bi = bOff + kk * (2 * V);
+      FloatVector a0 = FloatVector.broadcast(S, a[aOff + kk]);
+      FloatVector a1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+      s0 = a0.fma(FloatVector.fromArray(S, b, bi), s0);
+      s1 = a0.fma(FloatVector.fromArray(S, b, bi + V), s1);
+      t0 = a1.fma(FloatVector.fromArray(S, b, bi + (2 * V)), t0);
+      t1 = a1.fma(FloatVector.fromArray(S, b, bi + (2 * V) + V), t1);
+    }
+    if (kk < kc) {
+      int bi = bOff + kk * (2 * V);
+      FloatVector a0 = FloatVector.broadcast(S, a[aOff + kk]);
+      s0 = a0.fma(FloatVector.fromArray(S, b, bi), s0);
+      s1 = a0.fma(FloatVector.fromArray(S, b, bi + V), s1);
+    }
+    s0.add(t0).intoArray(c, cOff);
+    s1.add(t1).intoArray(c, cOff + V);
+  }
+
+  @Override
   public String name() {
     return "vector-4x" + (2 * V);
   }

@@ -80,6 +80,91 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
   }
 
   @Override
+  public void row(float[] c, int cOff, float[] a, int aOff, float[] b, int bOff, int kc, int n) {
+    if (n != NR) {
+      GemmMicroKernel.super.row(c, cOff, a, aOff, b, bOff, kc, n);
+      return;
+    }
+    // four k steps per iteration into separate accumulators: eight independent FMA chains
+    FloatVector s0 = FloatVector.zero(S);
+    FloatVector s1 = FloatVector.zero(S);
+    FloatVector t0 = FloatVector.zero(S);
+    FloatVector t1 = FloatVector.zero(S);
+    FloatVector u0 = FloatVector.zero(S);
+    FloatVector u1 = FloatVector.zero(S);
+    FloatVector v0 = FloatVector.zero(S);
+    FloatVector v1 = FloatVector.zero(S);
+    int kk = 0;
+    for (; kk + 3 < kc; kk += 4) {
+      int bi = bOff + kk * NR;
+      FloatVector a0 = FloatVector.broadcast(S, a[aOff + kk]);
+      FloatVector a1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+      FloatVector a2 = FloatVector.broadcast(S, a[aOff + kk + 2]);
+      FloatVector a3 = FloatVector.broadcast(S, a[aOff + kk + 3]);
+      s0 = a0.fma(FloatVector.fromArray(S, b, bi), s0);
+      s1 = a0.fma(FloatVector.fromArray(S, b, bi + V), s1);
+      t0 = a1.fma(FloatVector.fromArray(S, b, bi + NR), t0);
+      t1 = a1.fma(FloatVector.fromArray(S, b, bi + NR + V), t1);
+      u0 = a2.fma(FloatVector.fromArray(S, b, bi + 2 * NR), u0);
+      u1 = a2.fma(FloatVector.fromArray(S, b, bi + 2 * NR + V), u1);
+      v0 = a3.fma(FloatVector.fromArray(S, b, bi + 3 * NR), v0);
+      v1 = a3.fma(FloatVector.fromArray(S, b, bi + 3 * NR + V), v1);
+    }
+    s0 = s0.add(u0);
+    s1 = s1.add(u1);
+    t0 = t0.add(v0);
+    t1 = t1.add(v1);
+    for (; kk + 1 < kc; kk += 2) {
+      int bi = bOff + kk * NR;
+      FloatVector a0 = FloatVector.broadcast(S, a[aOff + kk]);
+      FloatVector a1 = FloatVector.broadcast(S, a[aOff + kk + 1]);
+      s0 = a0.fma(FloatVector.fromArray(S, b, bi), s0);
+      s1 = a0.fma(FloatVector.fromArray(S, b, bi + V), s1);
+      t0 = a1.fma(FloatVector.fromArray(S, b, bi + NR), t0);
+      t1 = a1.fma(FloatVector.fromArray(S, b, bi + NR + V), t1);
+    }
+    if (kk < kc) {
+      int bi = bOff + kk * NR;
+      FloatVector a0 = FloatVector.broadcast(S, a[aOff + kk]);
+      s0 = a0.fma(FloatVector.fromArray(S, b, bi), s0);
+      s1 = a0.fma(FloatVector.fromArray(S, b, bi + V), s1);
+    }
+    s0.add(t0).intoArray(c, cOff);
+    s1.add(t1).intoArray(c, cOff + V);
+  }
+
+  @Override
+  public void tileGather(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] p,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      int n,
+      boolean accumulate) {
+    if (!accumulate) {
+      for (int r = 0; r < MR; r++) {
+        Arrays.fill(c, cOff + r * ldc, cOff + r * ldc + NR, 0f);
+      }
+    }
+    if (n <= V) {
+      halfGather(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc);
+    } else {
+      fullGather(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc);
+    }
+  }
+
+  @Override
+  public boolean fastGather() {
+    return true;
+  }
+
+  @Override
   public void clamp(float[] c, int cOff, int ldc, int m, int n, float lo, float hi) {
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
@@ -168,5 +253,148 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
     acc61.intoArray(c, c6 + V);
     acc70.intoArray(c, c7);
     acc71.intoArray(c, c7 + V);
+  }
+
+  /** {@link #full} with B row k read at {@code p[rows[rOff + k] + pOff]} (see tileGather). */
+  private static void fullGather(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] b,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc) {
+    int c0 = cOff;
+    FloatVector acc00 = FloatVector.fromArray(S, c, c0);
+    FloatVector acc01 = FloatVector.fromArray(S, c, c0 + V);
+    int c1 = cOff + 1 * ldc;
+    FloatVector acc10 = FloatVector.fromArray(S, c, c1);
+    FloatVector acc11 = FloatVector.fromArray(S, c, c1 + V);
+    int c2 = cOff + 2 * ldc;
+    FloatVector acc20 = FloatVector.fromArray(S, c, c2);
+    FloatVector acc21 = FloatVector.fromArray(S, c, c2 + V);
+    int c3 = cOff + 3 * ldc;
+    FloatVector acc30 = FloatVector.fromArray(S, c, c3);
+    FloatVector acc31 = FloatVector.fromArray(S, c, c3 + V);
+    int c4 = cOff + 4 * ldc;
+    FloatVector acc40 = FloatVector.fromArray(S, c, c4);
+    FloatVector acc41 = FloatVector.fromArray(S, c, c4 + V);
+    int c5 = cOff + 5 * ldc;
+    FloatVector acc50 = FloatVector.fromArray(S, c, c5);
+    FloatVector acc51 = FloatVector.fromArray(S, c, c5 + V);
+    int c6 = cOff + 6 * ldc;
+    FloatVector acc60 = FloatVector.fromArray(S, c, c6);
+    FloatVector acc61 = FloatVector.fromArray(S, c, c6 + V);
+    int c7 = cOff + 7 * ldc;
+    FloatVector acc70 = FloatVector.fromArray(S, c, c7);
+    FloatVector acc71 = FloatVector.fromArray(S, c, c7 + V);
+    for (int k = 0; k < kc; k++) {
+      int ai = aOff + k * MR; // indices derived from k keep C2's range-check elimination
+      int bi = rows[rOff + k] + pOff;
+      FloatVector b0 = FloatVector.fromArray(S, b, bi);
+      FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+      FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+      acc00 = a0.fma(b0, acc00);
+      acc01 = a0.fma(b1, acc01);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+      acc10 = a1.fma(b0, acc10);
+      acc11 = a1.fma(b1, acc11);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+      acc20 = a2.fma(b0, acc20);
+      acc21 = a2.fma(b1, acc21);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+      acc30 = a3.fma(b0, acc30);
+      acc31 = a3.fma(b1, acc31);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+      acc40 = a4.fma(b0, acc40);
+      acc41 = a4.fma(b1, acc41);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+      acc50 = a5.fma(b0, acc50);
+      acc51 = a5.fma(b1, acc51);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+      acc60 = a6.fma(b0, acc60);
+      acc61 = a6.fma(b1, acc61);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+      acc70 = a7.fma(b0, acc70);
+      acc71 = a7.fma(b1, acc71);
+    }
+    acc00.intoArray(c, c0);
+    acc01.intoArray(c, c0 + V);
+    acc10.intoArray(c, c1);
+    acc11.intoArray(c, c1 + V);
+    acc20.intoArray(c, c2);
+    acc21.intoArray(c, c2 + V);
+    acc30.intoArray(c, c3);
+    acc31.intoArray(c, c3 + V);
+    acc40.intoArray(c, c4);
+    acc41.intoArray(c, c4 + V);
+    acc50.intoArray(c, c5);
+    acc51.intoArray(c, c5 + V);
+    acc60.intoArray(c, c6);
+    acc61.intoArray(c, c6 + V);
+    acc70.intoArray(c, c7);
+    acc71.intoArray(c, c7 + V);
+  }
+
+  /** {@link #fullGather} on the first vector of columns only (a narrow last panel). */
+  private static void halfGather(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] b,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc) {
+    int c0 = cOff;
+    FloatVector acc00 = FloatVector.fromArray(S, c, c0);
+    int c1 = cOff + 1 * ldc;
+    FloatVector acc10 = FloatVector.fromArray(S, c, c1);
+    int c2 = cOff + 2 * ldc;
+    FloatVector acc20 = FloatVector.fromArray(S, c, c2);
+    int c3 = cOff + 3 * ldc;
+    FloatVector acc30 = FloatVector.fromArray(S, c, c3);
+    int c4 = cOff + 4 * ldc;
+    FloatVector acc40 = FloatVector.fromArray(S, c, c4);
+    int c5 = cOff + 5 * ldc;
+    FloatVector acc50 = FloatVector.fromArray(S, c, c5);
+    int c6 = cOff + 6 * ldc;
+    FloatVector acc60 = FloatVector.fromArray(S, c, c6);
+    int c7 = cOff + 7 * ldc;
+    FloatVector acc70 = FloatVector.fromArray(S, c, c7);
+    for (int k = 0; k < kc; k++) {
+      int ai = aOff + k * MR; // indices derived from k keep C2's range-check elimination
+      int bi = rows[rOff + k] + pOff;
+      FloatVector b0 = FloatVector.fromArray(S, b, bi);
+      FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+      acc00 = a0.fma(b0, acc00);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+      acc10 = a1.fma(b0, acc10);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+      acc20 = a2.fma(b0, acc20);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+      acc30 = a3.fma(b0, acc30);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+      acc40 = a4.fma(b0, acc40);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+      acc50 = a5.fma(b0, acc50);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+      acc60 = a6.fma(b0, acc60);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+      acc70 = a7.fma(b0, acc70);
+    }
+    acc00.intoArray(c, c0);
+    acc10.intoArray(c, c1);
+    acc20.intoArray(c, c2);
+    acc30.intoArray(c, c3);
+    acc40.intoArray(c, c4);
+    acc50.intoArray(c, c5);
+    acc60.intoArray(c, c6);
+    acc70.intoArray(c, c7);
   }
 }
