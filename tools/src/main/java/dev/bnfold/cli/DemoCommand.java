@@ -116,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
         "  Java runtime, folded model:    accuracy %.2f%% (%d/%d)%n",
         100.0 * javaCorrect / n, javaCorrect, n);
     o.printf(
-        "  predictions agree on %d/%d; logits %s%n",
+        "  predictions agree on %d/%d; %s%n",
         agree, n, check.comparison().outputs().get(0).summary());
 
     long[] one = x.shape();
