@@ -55,8 +55,8 @@ public final class Flops {
     switch (n.opType()) {
       case "Conv", "ConvTranspose" -> {
         ValueInfo w = g.info(n.input(1));
-        if (w == null || !w.hasStaticShape()) {
-          return 0;
+        if (w == null || !w.hasStaticShape() || w.shape().size() < 3) {
+          return 0; // unknown, or not a valid weight tensor (the runtime rejects it later)
         }
         long[] wd = w.dims();
         long k = 1;
