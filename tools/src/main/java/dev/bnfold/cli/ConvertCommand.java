@@ -6,6 +6,8 @@ import dev.bnfold.converter.export.RuntimeExporter;
 import dev.bnfold.converter.graph.Graph;
 import dev.bnfold.converter.onnx.OnnxReader;
 import dev.bnfold.converter.onnx.OnnxWriter;
+import dev.bnfold.converter.passes.FoldOutcome;
+import dev.bnfold.converter.passes.FoldRecord;
 import dev.bnfold.converter.verify.Verification;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -119,6 +121,13 @@ final class ConvertCommand implements Callable<Integer> {
         result.after().nodes(),
         out,
         onnx ? "ONNX" : "runtime format");
+    if (!explain) { // the explain table lists these already
+      for (FoldRecord r : result.explain()) {
+        if (r.outcome() == FoldOutcome.LEFT) {
+          o.printf("  left as it was: %s '%s': %s%n", r.op(), r.node(), r.reason());
+        }
+      }
+    }
     if (timings) {
       double load = (t1 - t0) / 1e6;
       double fold = result.foldNanos() / 1e6;

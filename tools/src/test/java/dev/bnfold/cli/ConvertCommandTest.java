@@ -108,6 +108,17 @@ class ConvertCommandTest {
     assertTrue(explain.matches("(?s).*train_bn.*left.*training.*"), explain);
     assertTrue(explain.matches("(?s).*input_bn.*left.*constant.*"), explain);
     assertEquals(2, OnnxReader.load(out).count("BatchNormalization"));
+
+    // Without --explain, every BN left is still named with its reason.
+    CliRunner plain =
+        CliRunner.run("convert", model.toString(), "-o", out.toString(), "--no-verify");
+    assertEquals(0, plain.exitCode(), plain.err());
+    assertTrue(
+        plain.out().matches("(?s).*left as it was: BatchNormalization 'train_bn': .*training.*"),
+        plain.out());
+    assertTrue(
+        plain.out().matches("(?s).*left as it was: BatchNormalization 'input_bn': .*constant.*"),
+        plain.out());
   }
 
   @Test
