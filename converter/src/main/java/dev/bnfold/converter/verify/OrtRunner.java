@@ -7,7 +7,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.TensorInfo;
-import dev.bnfold.converter.graph.DataType;
 import dev.bnfold.converter.io.NdArray;
 import dev.bnfold.runtime.BnfoldException;
 import dev.bnfold.runtime.InvalidInputException;
@@ -130,11 +129,6 @@ public final class OrtRunner implements AutoCloseable {
                   + t.getInfo().type
                   + ", which bnfold cannot compare");
     };
-  }
-
-  /** Maps a bnfold element type to what this runner accepts. */
-  static boolean supports(DataType t) {
-    return t == DataType.FLOAT || t == DataType.INT64 || t == DataType.INT32;
   }
 
   @Override
