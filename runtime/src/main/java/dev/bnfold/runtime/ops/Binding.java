@@ -20,6 +20,7 @@ public final class Binding {
   public final GemmMicroKernel gemm;
 
   private int scratch;
+  private String kernel;
 
   /** Creates a binding. */
   public Binding(int[][] in, int[][] out, int[] inIds, int[] outIds, GemmMicroKernel gemm) {
@@ -33,6 +34,20 @@ public final class Binding {
   /** Declares that the step needs {@code floats} of {@link Frame#scratch}. */
   public void needScratch(int floats) {
     scratch = Math.max(scratch, floats);
+  }
+
+  /**
+   * Names the kernel the step uses (for example {@code "gemm-im2col"}, {@code "winograd-f4x4"},
+   * {@code "depthwise-vector"}), shown in the per-layer profile. Ops that have one path need not
+   * call it; the profile then shows the op type.
+   */
+  public void kernel(String name) {
+    kernel = name;
+  }
+
+  /** The kernel named by {@link #kernel(String)}, or null. */
+  public String kernelName() {
+    return kernel;
   }
 
   /** The scratch floats declared. */
