@@ -3,7 +3,9 @@ package dev.bnfold.runtime;
 import dev.bnfold.runtime.format.ConstantDef;
 import dev.bnfold.runtime.format.ModelFile;
 import dev.bnfold.runtime.format.NodeDef;
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.Kernels;
 import dev.bnfold.runtime.ops.Activation;
 import dev.bnfold.runtime.ops.Op;
 import dev.bnfold.runtime.ops.OpContext;
@@ -188,6 +190,7 @@ final class CompiledGraph {
                 + "; only FLOAT32 outputs are supported");
       }
     }
+    fuseSwish();
     fuseActivations();
   }
 
@@ -202,11 +205,63 @@ final class CompiledGraph {
   }
 
   /**
-   * Producer (Conv, Gemm, MatMul) followed by an element-wise activation: when the producer's
-   * output feeds only that activation and is not a graph output, the producer applies the
-   * activation itself and writes the activation's output value.
+   * Mul(x, Sigmoid(x)) becomes one SiLU op and Mul(x, HardSigmoid(x)) one HardSwish op (the forms
+   * in which exporters write them), which {@link #fuseActivations} can then fold into x's producer.
+   *
+   * <pre>
+   * Before:  x -> Sigmoid -> s;  Mul(x, s) -> y        (either input order)
+   * After:   x -> SiLU -> y                            (HardSigmoid(a, b): HardSwish(a, b))
+   * </pre>
+   *
+   * Preconditions: s feeds only the Mul and is not a graph output. The shapes agree (s has x's
+   * shape), so y keeps its shape. The fused op computes {@code x * (1 / (1 + exp(-x)))} and {@code
+   * x * max(0, min(1, a*x + b))}, the same arithmetic as the two nodes.
    */
-  private void fuseActivations() {
+  private void fuseSwish() {
+    int[] consumers = consumerCounts();
+    Map<Integer, Integer> producer = producers();
+    boolean[] removed = new boolean[ops.size()];
+    for (int j = 0; j < ops.size(); j++) {
+      int[] in = opInputs.get(j);
+      if (!ops.get(j).node().opType().equals("Mul") || in.length != 2 || in[0] < 0 || in[1] < 0) {
+        continue;
+      }
+      for (int side = 0; side < 2; side++) {
+        int x = in[1 - side];
+        int s = in[side];
+        Integer i = producer.get(s);
+        if (i == null || removed[i] || consumers[s] != 1 || opInputs.get(i)[0] != x) {
+          continue;
+        }
+        Activation gate = ops.get(i).asActivation();
+        Activation.Kind kind;
+        if (gate == null || opOutputs.get(i).length != 1) {
+          continue;
+        } else if (gate.kind() == Activation.Kind.SIGMOID) {
+          kind = Activation.Kind.SILU;
+        } else if (gate.kind() == Activation.Kind.HARD_SIGMOID) {
+          kind = Activation.Kind.HARD_SWISH;
+        } else {
+          continue;
+        }
+        NodeDef mul = ops.get(j).node();
+        NodeDef node =
+            new NodeDef(
+                mul.name(),
+                kind == Activation.Kind.SILU ? "SiLU" : "HardSwish",
+                List.of(valueNames.get(x)),
+                mul.outputs(),
+                List.of());
+        ops.set(j, OpRegistry.activation(node, new Activation(kind, gate.a(), gate.b())));
+        opInputs.set(j, new int[] {x});
+        removed[i] = true;
+        break;
+      }
+    }
+    removeOps(removed);
+  }
+
+  private int[] consumerCounts() {
     int[] consumers = new int[valueNames.size()];
     for (int[] in : opInputs) {
       for (int v : in) {
@@ -218,6 +273,10 @@ final class CompiledGraph {
     for (int v : outputIds) {
       consumers[v] += 1000;
     }
+    return consumers;
+  }
+
+  private Map<Integer, Integer> producers() {
     Map<Integer, Integer> producer = new HashMap<>();
     for (int i = 0; i < ops.size(); i++) {
       for (int v : opOutputs.get(i)) {
@@ -226,6 +285,28 @@ final class CompiledGraph {
         }
       }
     }
+    return producer;
+  }
+
+  private void removeOps(boolean[] removed) {
+    for (int j = ops.size() - 1; j >= 0; j--) {
+      if (removed[j]) {
+        ops.remove(j);
+        opInputs.remove(j);
+        opOutputs.remove(j);
+      }
+    }
+  }
+
+  /**
+   * Producer (Conv, Gemm, MatMul) followed by an element-wise activation: when the producer's
+   * output feeds only that activation and is not a graph output, the producer applies the
+   * activation itself and writes the activation's output value.
+   */
+  private void fuseActivations() {
+    int[] consumers = consumerCounts();
+    Map<Integer, Integer> producer = producers();
+    ElementwiseKernel kernels = Kernels.elementwiseFor(gemm);
     boolean[] removed = new boolean[ops.size()];
     for (int j = 0; j < ops.size(); j++) {
       Activation act = ops.get(j).asActivation();
@@ -234,20 +315,14 @@ final class CompiledGraph {
       if (act == null || i == null || removed[i] || consumers[v] != 1) {
         continue;
       }
-      if (opOutputs.get(i).length != 1 || !ops.get(i).fuse(act)) {
+      if (opOutputs.get(i).length != 1 || !ops.get(i).fuse(act.withKernels(kernels))) {
         continue;
       }
       opOutputs.get(i)[0] = opOutputs.get(j)[0];
       producer.put(opOutputs.get(j)[0], i);
       removed[j] = true;
     }
-    for (int j = ops.size() - 1; j >= 0; j--) {
-      if (removed[j]) {
-        ops.remove(j);
-        opInputs.remove(j);
-        opOutputs.remove(j);
-      }
-    }
+    removeOps(removed);
   }
 
   int valueCount() {

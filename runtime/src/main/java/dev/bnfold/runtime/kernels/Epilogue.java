@@ -21,13 +21,16 @@ public interface Epilogue {
    * hi}.
    */
   static Epilogue clamp(float lo, float hi) {
+    return clamp(lo, hi, Kernels.scalarElementwise());
+  }
+
+  /** {@link #clamp(float, float)} applied by {@code kernels}. */
+  static Epilogue clamp(float lo, float hi, ElementwiseKernel kernels) {
     float[] bounds = {lo, hi};
     return new Epilogue() {
       @Override
       public void apply(float[] y, int off, int n) {
-        for (int i = off; i < off + n; i++) {
-          y[i] = Math.min(Math.max(y[i], lo), hi);
-        }
+        kernels.clamp(y, off, y, off, n, lo, hi);
       }
 
       @Override

@@ -1,10 +1,11 @@
 package dev.bnfold.runtime.kernels;
 
 /**
- * Chooses the kernel implementations (GEMM micro-kernel, depthwise 3x3) once per JVM: the Vector
- * API ones when the {@code jdk.incubator.vector} module is in the boot layer and the system
- * property {@code bnfold.scalar} is not {@code true}, else the plain-Java ones. The vector classes
- * are loaded reflectively, so they are never loaded on a JVM without the module (Android included).
+ * Chooses the kernel implementations (GEMM micro-kernel, depthwise 3x3, element-wise) once per JVM:
+ * the Vector API ones when the {@code jdk.incubator.vector} module is in the boot layer and the
+ * system property {@code bnfold.scalar} is not {@code true}, else the plain-Java ones. The vector
+ * classes are loaded reflectively, so they are never loaded on a JVM without the module (Android
+ * included).
  */
 public final class Kernels {
   private Kernels() {}
@@ -18,6 +19,10 @@ public final class Kernels {
   private static final Depthwise3x3Kernel SCALAR_DEPTHWISE = Conv::depthwise3x3Plane;
   private static final Depthwise3x3Kernel VECTOR_DEPTHWISE =
       VECTOR == null ? null : (Depthwise3x3Kernel) vectorFactory("depthwise3x3");
+
+  private static final ElementwiseKernel SCALAR_ELEMENTWISE = new ScalarElementwise();
+  private static final ElementwiseKernel VECTOR_ELEMENTWISE =
+      VECTOR == null ? null : (ElementwiseKernel) vectorFactory("elementwise");
 
   private static boolean vectorAvailable() {
     if (Boolean.getBoolean("bnfold.scalar")) {
@@ -73,5 +78,25 @@ public final class Kernels {
     return gemm instanceof ScalarGemmMicroKernel || VECTOR_DEPTHWISE == null
         ? SCALAR_DEPTHWISE
         : VECTOR_DEPTHWISE;
+  }
+
+  /** The plain-Java element-wise kernels. */
+  public static ElementwiseKernel scalarElementwise() {
+    return SCALAR_ELEMENTWISE;
+  }
+
+  /** The vector element-wise kernels, or null if not available. */
+  public static ElementwiseKernel vectorElementwise() {
+    return VECTOR_ELEMENTWISE;
+  }
+
+  /**
+   * The element-wise kernels of the same family as {@code gemm}: the vector ones when {@code gemm}
+   * is a vector kernel, else {@link ScalarElementwise}.
+   */
+  public static ElementwiseKernel elementwiseFor(GemmMicroKernel gemm) {
+    return gemm instanceof ScalarGemmMicroKernel || VECTOR_ELEMENTWISE == null
+        ? SCALAR_ELEMENTWISE
+        : VECTOR_ELEMENTWISE;
   }
 }

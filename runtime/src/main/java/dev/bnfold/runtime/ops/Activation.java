@@ -1,10 +1,14 @@
 package dev.bnfold.runtime.ops;
 
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Epilogue;
+import dev.bnfold.runtime.kernels.Kernels;
 
 /**
  * An element-wise function {@code float -> float}: the standalone unary ops, and the epilogue that
- * Conv, Gemm and MatMul apply when an activation is fused into them.
+ * Conv, Gemm and MatMul apply when an activation is fused into them. Runs over arrays go through an
+ * {@link ElementwiseKernel} (the plain-Java one unless {@link #withKernels} chose another), so the
+ * common activations are vectorised where the Vector API is present.
  */
 public final class Activation {
   /** The supported functions. */
@@ -19,8 +23,13 @@ public final class Activation {
     SIGMOID,
     /** max(0, min(1, a*x + b)). */
     HARD_SIGMOID,
-    /** x * max(0, min(1, x/6 + 1/2)). */
+    /**
+     * x * max(0, min(1, a*x + b)): the HardSwish op (a = 1/6, b = 1/2), and Mul(x, HardSigmoid(x))
+     * fused.
+     */
     HARD_SWISH,
+    /** x * sigmoid(x) (SiLU, Swish): Mul(x, Sigmoid(x)) fused. */
+    SILU,
     /** tanh(x). */
     TANH,
     /** x &lt; 0 ? a*(exp(x) - 1) : x. */
@@ -42,12 +51,36 @@ public final class Activation {
   private final Kind kind;
   private final float a;
   private final float b;
+  private final ElementwiseKernel kernels;
 
-  /** Creates an activation with up to two parameters (see {@link Kind}). */
+  /**
+   * Creates an activation with up to two parameters (see {@link Kind}), run by the plain-Java
+   * kernels.
+   */
   public Activation(Kind kind, float a, float b) {
+    this(kind, a, b, Kernels.scalarElementwise());
+  }
+
+  private Activation(Kind kind, float a, float b, ElementwiseKernel kernels) {
     this.kind = kind;
     this.a = a;
     this.b = b;
+    this.kernels = kernels;
+  }
+
+  /** The same function run over arrays by {@code k}. */
+  public Activation withKernels(ElementwiseKernel k) {
+    return new Activation(kind, a, b, k);
+  }
+
+  /** The first parameter (see {@link Kind}). */
+  public float a() {
+    return a;
+  }
+
+  /** The second parameter (see {@link Kind}). */
+  public float b() {
+    return b;
   }
 
   /** The function. */
@@ -62,10 +95,10 @@ public final class Activation {
    */
   public Epilogue asEpilogue() {
     if (kind == Kind.RELU) {
-      return Epilogue.clamp(0f, Float.POSITIVE_INFINITY);
+      return Epilogue.clamp(0f, Float.POSITIVE_INFINITY, kernels);
     }
     if (kind == Kind.CLIP && a <= b) {
-      return Epilogue.clamp(a, b);
+      return Epilogue.clamp(a, b, kernels);
     }
     return this::apply;
   }
@@ -84,7 +117,9 @@ public final class Activation {
       case HARD_SIGMOID:
         return Math.max(0f, Math.min(1f, a * x + b));
       case HARD_SWISH:
-        return x * Math.max(0f, Math.min(1f, x / 6f + 0.5f));
+        return x * Math.max(0f, Math.min(1f, a * x + b));
+      case SILU:
+        return x * (float) (1.0 / (1.0 + Math.exp(-x)));
       case TANH:
         return (float) Math.tanh(x);
       case ELU:
@@ -113,22 +148,32 @@ public final class Activation {
   public void apply(float[] dst, int dOff, float[] src, int sOff, int n) {
     switch (kind) {
       case RELU:
-        // Math.max keeps NaN and is vectorised by C2 (it is the fused epilogue of most convs)
-        for (int i = 0; i < n; i++) {
-          dst[dOff + i] = Math.max(src[sOff + i], 0f);
-        }
+        kernels.clamp(dst, dOff, src, sOff, n, 0f, Float.POSITIVE_INFINITY);
         return;
       case CLIP:
         if (a <= b) {
-          for (int i = 0; i < n; i++) {
-            dst[dOff + i] = Math.min(Math.max(src[sOff + i], a), b);
-          }
+          kernels.clamp(dst, dOff, src, sOff, n, a, b);
           return;
         }
         for (int i = 0; i < n; i++) {
           float x = src[sOff + i];
           dst[dOff + i] = x < a ? a : x > b ? b : x;
         }
+        return;
+      case SIGMOID:
+        kernels.sigmoid(dst, dOff, src, sOff, n);
+        return;
+      case SILU:
+        kernels.silu(dst, dOff, src, sOff, n);
+        return;
+      case TANH:
+        kernels.tanh(dst, dOff, src, sOff, n);
+        return;
+      case HARD_SIGMOID:
+        kernels.hardSigmoid(dst, dOff, src, sOff, n, a, b);
+        return;
+      case HARD_SWISH:
+        kernels.hardSwish(dst, dOff, src, sOff, n, a, b);
         return;
       default:
         for (int i = 0; i < n; i++) {
@@ -139,6 +184,9 @@ public final class Activation {
 
   @Override
   public String toString() {
-    return kind + (kind == Kind.CLIP || kind == Kind.HARD_SIGMOID ? "(" + a + "," + b + ")" : "");
+    return kind
+        + (kind == Kind.CLIP || kind == Kind.HARD_SIGMOID || kind == Kind.HARD_SWISH
+            ? "(" + a + "," + b + ")"
+            : "");
   }
 }

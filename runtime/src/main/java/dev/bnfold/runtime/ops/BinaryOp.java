@@ -2,6 +2,8 @@ package dev.bnfold.runtime.ops;
 
 import dev.bnfold.runtime.ModelFormatException;
 import dev.bnfold.runtime.format.NodeDef;
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
+import dev.bnfold.runtime.kernels.Kernels;
 
 /**
  * Element-wise binary ops with numpy multidirectional broadcasting: Add, Sub, Mul, Div, Pow, PRelu
@@ -63,14 +65,15 @@ final class BinaryOp extends Op {
       int n = Shapes.size(out);
       return f -> System.arraycopy(f.buf[ix], f.off[ix], f.buf[iy], f.off[iy], n);
     }
-    Step first = bind(kind, b.inIds[0], b.in[0], b.inIds[1], b.in[1], iy, out);
+    ElementwiseKernel kern = Kernels.elementwiseFor(b.gemm);
+    Step first = bind(kind, b.inIds[0], b.in[0], b.inIds[1], b.in[1], iy, out, kern);
     if (b.in.length == 2) {
       return first;
     }
     // y = op(op(op(x0, x1), x2), ...): y already has the output shape, so it is read in place.
     Step[] rest = new Step[b.in.length - 2];
     for (int i = 2; i < b.in.length; i++) {
-      rest[i - 2] = bind(kind, iy, out, b.inIds[i], b.in[i], iy, out);
+      rest[i - 2] = bind(kind, iy, out, b.inIds[i], b.in[i], iy, out, kern);
     }
     return f -> {
       first.run(f);
@@ -80,19 +83,35 @@ final class BinaryOp extends Op {
     };
   }
 
-  /** The step {@code y = op(a, b)}, a and b broadcast to y's shape {@code out}. */
+  /**
+   * The step {@code y = op(a, b)}, a and b broadcast to y's shape {@code out}. The broadcast is
+   * first collapsed: size-1 output axes are dropped and neighbouring axes merged where both
+   * operands are contiguous (or both broadcast) across them, so equal shapes become one flat row
+   * and an {@code [N,C,1,1]} scale of an {@code [N,C,H,W]} tensor becomes N*C rows of H*W times a
+   * scalar. Add and Mul rows of those two forms run on {@code kernels}; the rest on {@link #row}.
+   */
   private static Step bind(
-      Kind kind, int ia, int[] aShape, int ib, int[] bShape, int iy, int[] out) {
-    int r = Math.max(out.length, 1);
-    int[] shape = out.length == 0 ? new int[] {1} : out;
-    int[] sa = out.length == 0 ? new int[] {1} : Shapes.broadcastStrides(aShape, out);
-    int[] sb = out.length == 0 ? new int[] {1} : Shapes.broadcastStrides(bShape, out);
+      Kind kind,
+      int ia,
+      int[] aShape,
+      int ib,
+      int[] bShape,
+      int iy,
+      int[] out,
+      ElementwiseKernel kernels) {
+    int[][] c =
+        collapse(out, Shapes.broadcastStrides(aShape, out), Shapes.broadcastStrides(bShape, out));
+    int[] shape = c[0];
+    int[] sa = c[1];
+    int[] sb = c[2];
+    int r = shape.length;
     int total = Shapes.size(out);
     int inner = shape[r - 1];
     int outer = inner == 0 ? 0 : total / inner;
     int da = sa[r - 1];
     int db = sb[r - 1];
     Kind k = kind;
+    boolean fast = (kind == Kind.ADD || kind == Kind.MUL) && (da == 1 || db == 1);
     return f -> {
       float[] a = f.buf[ia];
       float[] bb = f.buf[ib];
@@ -109,9 +128,83 @@ final class BinaryOp extends Op {
           pa += idx * sa[d];
           pb += idx * sb[d];
         }
-        row(k, y, y0 + o * inner, a, pa, da, bb, pb, db, inner);
+        if (fast) {
+          fastRow(kernels, k == Kind.ADD, y, y0 + o * inner, a, pa, da, bb, pb, db, inner);
+        } else {
+          row(k, y, y0 + o * inner, a, pa, da, bb, pb, db, inner);
+        }
       }
     };
+  }
+
+  /**
+   * {@code {shape, stridesA, stridesB}} of {@code out} with size-1 axes dropped and mergeable
+   * neighbours merged; at least one axis.
+   */
+  static int[][] collapse(int[] out, int[] sa, int[] sb) {
+    int[] shape = new int[out.length + 1];
+    int[] ca = new int[out.length + 1];
+    int[] cb = new int[out.length + 1];
+    int r = 0;
+    for (int d = 0; d < out.length; d++) {
+      if (out[d] == 1) {
+        continue;
+      }
+      if (r > 0 && ca[r - 1] == sa[d] * out[d] && cb[r - 1] == sb[d] * out[d]) {
+        shape[r - 1] *= out[d];
+        ca[r - 1] = sa[d];
+        cb[r - 1] = sb[d];
+        continue;
+      }
+      shape[r] = out[d];
+      ca[r] = sa[d];
+      cb[r] = sb[d];
+      r++;
+    }
+    if (r == 0) {
+      return new int[][] {{1}, {1}, {1}};
+    }
+    return new int[][] {
+      java.util.Arrays.copyOf(shape, r),
+      java.util.Arrays.copyOf(ca, r),
+      java.util.Arrays.copyOf(cb, r)
+    };
+  }
+
+  /** An Add or Mul row with at least one contiguous operand (the other contiguous or a scalar). */
+  private static void fastRow(
+      ElementwiseKernel kern,
+      boolean add,
+      float[] y,
+      int yo,
+      float[] a,
+      int pa,
+      int da,
+      float[] b,
+      int pb,
+      int db,
+      int n) {
+    if (da == 1 && db == 1) {
+      if (add) {
+        kern.add(y, yo, a, pa, b, pb, n);
+      } else {
+        kern.mul(y, yo, a, pa, b, pb, n);
+      }
+    } else if (da == 1 && db == 0) {
+      if (add) {
+        kern.addScalar(y, yo, a, pa, b[pb], n);
+      } else {
+        kern.mulScalar(y, yo, a, pa, b[pb], n);
+      }
+    } else if (da == 0 && db == 1) {
+      if (add) {
+        kern.addScalar(y, yo, b, pb, a[pa], n);
+      } else {
+        kern.mulScalar(y, yo, b, pb, a[pa], n);
+      }
+    } else {
+      row(add ? Kind.ADD : Kind.MUL, y, yo, a, pa, da, b, pb, db, n);
+    }
   }
 
   private static void row(

@@ -38,7 +38,7 @@ public final class OpRegistry {
     OPS.put("Elu", (n, a, c, g) -> UnaryOp.elu(n, a, c));
     OPS.put("Clip", (n, a, c, g) -> UnaryOp.clip(n, a, c));
     OPS.put("HardSigmoid", (n, a, c, g) -> UnaryOp.hardSigmoid(n, a, c));
-    OPS.put("HardSwish", (n, a, c, g) -> UnaryOp.simple(n, Activation.Kind.HARD_SWISH));
+    OPS.put("HardSwish", (n, a, c, g) -> UnaryOp.hardSwish(n, a, c));
     OPS.put("Sigmoid", (n, a, c, g) -> UnaryOp.simple(n, Activation.Kind.SIGMOID));
     OPS.put("Tanh", (n, a, c, g) -> UnaryOp.simple(n, Activation.Kind.TANH));
     OPS.put("Abs", (n, a, c, g) -> UnaryOp.simple(n, Activation.Kind.ABS));
@@ -76,6 +76,14 @@ public final class OpRegistry {
   /** The supported op type names, sorted. */
   public static Set<String> supportedOps() {
     return java.util.Collections.unmodifiableSet(OPS.keySet());
+  }
+
+  /**
+   * An op that applies {@code act} to its one input, for graph rewrites that find an activation
+   * spread over several nodes (Mul(x, Sigmoid(x)) as SiLU); {@code node} names it in messages.
+   */
+  public static Op activation(NodeDef node, Activation act) {
+    return UnaryOp.fused(node, act);
   }
 
   /**

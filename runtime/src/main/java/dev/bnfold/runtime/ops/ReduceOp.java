@@ -1,6 +1,8 @@
 package dev.bnfold.runtime.ops;
 
 import dev.bnfold.runtime.format.NodeDef;
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
+import dev.bnfold.runtime.kernels.Kernels;
 import java.util.Arrays;
 
 /**
@@ -129,6 +131,21 @@ final class ReduceOp extends Op {
     }
     if (trailing) {
       int inner = Shapes.size(x, firstReduced, rank);
+      ElementwiseKernel kern = Kernels.elementwiseFor(b.gemm);
+      if (k != Kind.MAX) {
+        // sums (global average pooling, the squeeze of squeeze-excitation) on the vector kernels
+        boolean mean = k == Kind.MEAN;
+        return f -> {
+          float[] xs = f.buf[ix];
+          float[] ys = f.buf[iy];
+          int x0 = f.off[ix];
+          int y0 = f.off[iy];
+          for (int o = 0; o < outSize; o++) {
+            float sum = kern.sum(xs, x0 + o * inner, inner);
+            ys[y0 + o] = mean ? sum / inner : sum;
+          }
+        };
+      }
       return f -> {
         float[] xs = f.buf[ix];
         float[] ys = f.buf[iy];

@@ -1,6 +1,7 @@
 package dev.bnfold.runtime.ops;
 
 import dev.bnfold.runtime.format.NodeDef;
+import dev.bnfold.runtime.kernels.Kernels;
 
 /** Element-wise unary ops (Relu, Clip, Sigmoid, ...): {@code y = f(x)}, any shape. */
 final class UnaryOp extends Op {
@@ -36,6 +37,19 @@ final class UnaryOp extends Op {
 
   static Op hardSigmoid(NodeDef n, Attrs a, OpContext c) {
     return make(n, Activation.Kind.HARD_SIGMOID, a.f("alpha", 0.2f), a.f("beta", 0.5f));
+  }
+
+  /** HardSwish: {@code x * max(0, min(1, x/6 + 1/2))}. */
+  static Op hardSwish(NodeDef n, Attrs a, OpContext c) {
+    return make(n, Activation.Kind.HARD_SWISH, 1f / 6, 0.5f);
+  }
+
+  /**
+   * An activation found by a graph rewrite (for example Mul(x, Sigmoid(x)) as SiLU): one input, one
+   * output, {@code node} naming it in messages and profiles.
+   */
+  static Op fused(NodeDef node, Activation act) {
+    return new UnaryOp(node, act);
   }
 
   static Op simple(NodeDef n, Activation.Kind kind) {
@@ -78,6 +92,7 @@ final class UnaryOp extends Op {
     int x = b.inIds[0];
     int y = b.outIds[0];
     int n = Shapes.size(b.in[0]);
-    return f -> act.apply(f.buf[y], f.off[y], f.buf[x], f.off[x], n);
+    Activation a = act.withKernels(Kernels.elementwiseFor(b.gemm));
+    return f -> a.apply(f.buf[y], f.off[y], f.buf[x], f.off[x], n);
   }
 }

@@ -1,6 +1,7 @@
 package dev.bnfold.runtime.kernels.vector;
 
 import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import jdk.incubator.vector.FloatVector;
 
@@ -16,6 +17,11 @@ public final class VectorKernels {
     return FloatVector.SPECIES_PREFERRED.length() >= 16
         ? new VectorGemmMicroKernel8()
         : new VectorGemmMicroKernel();
+  }
+
+  /** The vector element-wise kernels. */
+  public static ElementwiseKernel elementwise() {
+    return new VectorElementwise();
   }
 
   /** The vector depthwise 3x3 kernel. */
