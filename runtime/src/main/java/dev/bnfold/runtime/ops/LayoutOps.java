@@ -8,6 +8,62 @@ import java.util.Arrays;
 final class LayoutOps {
   private LayoutOps() {}
 
+  /**
+   * The step {@code y[i...] = x[base + sum_d i_d * st[d]]} over y's shape {@code y} (row-major):
+   * Transpose and Slice. Axes of size 1 are dropped and neighbours that are contiguous in x merged
+   * first, so a channel shuffle (perm 0,2,1,3,4 of [N,2,C/2,H,W]) copies N*C planes of H*W floats
+   * with System.arraycopy and a channel Slice is one copy.
+   */
+  static Step gather(int ix, int iy, int base, int[] y, int[] st) {
+    int total = Shapes.size(y);
+    int[] shape = new int[y.length + 1];
+    int[] stride = new int[y.length + 1];
+    int r = 0;
+    for (int d = 0; d < y.length; d++) {
+      if (y[d] == 1) {
+        continue;
+      }
+      if (r > 0 && stride[r - 1] == st[d] * y[d]) {
+        shape[r - 1] *= y[d];
+        stride[r - 1] = st[d];
+        continue;
+      }
+      shape[r] = y[d];
+      stride[r] = st[d];
+      r++;
+    }
+    if (r == 0 || (r == 1 && stride[0] == 1)) {
+      return f -> System.arraycopy(f.buf[ix], f.off[ix] + base, f.buf[iy], f.off[iy], total);
+    }
+    int inner = shape[r - 1];
+    int innerStride = stride[r - 1];
+    int outer = inner == 0 ? 0 : total / inner;
+    int rank = r;
+    int[] sh = Arrays.copyOf(shape, r);
+    int[] sx = Arrays.copyOf(stride, r);
+    return f -> {
+      float[] xa = f.buf[ix];
+      float[] ya = f.buf[iy];
+      int y0 = f.off[iy];
+      for (int o = 0; o < outer; o++) {
+        int rem = o;
+        int src = f.off[ix] + base;
+        for (int d = rank - 2; d >= 0; d--) {
+          src += (rem % sh[d]) * sx[d];
+          rem /= sh[d];
+        }
+        int dst = y0 + o * inner;
+        if (innerStride == 1) {
+          System.arraycopy(xa, src, ya, dst, inner);
+        } else {
+          for (int j = 0; j < inner; j++) {
+            ya[dst + j] = xa[src + j * innerStride];
+          }
+        }
+      }
+    };
+  }
+
   /** Transpose with perm (default: reverse the axes). */
   static final class Transpose extends Op {
     private final long[] perm;
@@ -61,32 +117,7 @@ final class LayoutOps {
       for (int i = 0; i < r; i++) {
         st[i] = xs[p[i]];
       }
-      int total = Shapes.size(y);
-      int ix = b.inIds[0];
-      int iy = b.outIds[0];
-      if (r == 0) {
-        return f -> System.arraycopy(f.buf[ix], f.off[ix], f.buf[iy], f.off[iy], total);
-      }
-      int inner = y[r - 1];
-      int innerStride = st[r - 1];
-      int outer = inner == 0 ? 0 : total / inner;
-      return f -> {
-        float[] xa = f.buf[ix];
-        float[] ya = f.buf[iy];
-        int y0 = f.off[iy];
-        for (int o = 0; o < outer; o++) {
-          int rem = o;
-          int src = f.off[ix];
-          for (int d = r - 2; d >= 0; d--) {
-            src += (rem % y[d]) * st[d];
-            rem /= y[d];
-          }
-          int dst = y0 + o * inner;
-          for (int j = 0; j < inner; j++) {
-            ya[dst + j] = xa[src + j * innerStride];
-          }
-        }
-      };
+      return gather(b.inIds[0], b.outIds[0], 0, y, st);
     }
   }
 
@@ -374,26 +405,7 @@ final class LayoutOps {
         base += res[d][0] * xs[d];
         st[d] = res[d][1] * xs[d];
       }
-      int inner = y[r - 1];
-      int outer = inner == 0 ? 0 : total / inner;
-      int innerStride = st[r - 1];
-      int b0 = base;
-      return f -> {
-        float[] xa = f.buf[ix];
-        float[] ya = f.buf[iy];
-        for (int o = 0; o < outer; o++) {
-          int rem = o;
-          int src = f.off[ix] + b0;
-          for (int d = r - 2; d >= 0; d--) {
-            src += (rem % y[d]) * st[d];
-            rem /= y[d];
-          }
-          int dst = f.off[iy] + o * inner;
-          for (int j = 0; j < inner; j++) {
-            ya[dst + j] = xa[src + j * innerStride];
-          }
-        }
-      };
+      return gather(ix, iy, base, y, st);
     }
   }
 

@@ -76,6 +76,10 @@ final class PoolOp extends Op {
     int[] padEnd = Window.to3(pads[1], 0);
     int ix = b.inIds[0];
     int iy = b.outIds[0];
+    if (isMax && Pool.isSeparable(g) && !Pool.isMax2x2(g)) {
+      b.needScratch(Pool.separableScratch(g));
+      return f -> Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0);
+    }
     if (isMax) {
       return f -> Pool.max(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g);
     }
