@@ -33,6 +33,9 @@ public interface ElementwiseKernel {
   /** {@code y = a * b}. */
   void mul(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n);
 
+  /** {@code y = max(a, b)} with Math.max semantics (NaN if either is NaN). */
+  void max(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n);
+
   /** {@code y = a + s}. */
   void addScalar(float[] y, int yOff, float[] a, int aOff, float s, int n);
 

@@ -76,40 +76,50 @@ public final class Pool {
     return g.in[0] == 1 && g.k[0] == 1 && g.dilation[1] == 1 && g.dilation[2] == 1;
   }
 
-  /** Scratch floats {@link #maxSeparable} needs: one padded input row. */
+  /** Scratch floats {@link #maxSeparable} needs: a padded input row and a row of window maxima. */
   public static int separableScratch(ConvGeometry g) {
+    return paddedRow(g) + (g.out[2] - 1) * g.stride[2] + 1;
+  }
+
+  private static int paddedRow(ConvGeometry g) {
     return Math.max(g.padBegin[2] + g.in[2], (g.out[2] - 1) * g.stride[2] + g.k[2]);
   }
 
   /**
-   * {@link #max} for {@link #isSeparable} windows, as two passes per output row: the max over the
-   * window's input rows into one row of scratch, -inf in its padding (a contiguous loop that C2
-   * vectorises), then the max over each window's columns of that row. A 3x3 stride-2 window costs 3
-   * + 3/2 max per output instead of 9 (ShuffleNet's stem pool took 0.9 ms of its 3.9). Same result
-   * as {@link #maxReference}, NaN included; {@code s} holds {@link #separableScratch} floats from
-   * {@code sOff}.
+   * {@link #max} for {@link #isSeparable} windows, in contiguous passes per output row that {@code
+   * k} vectorises: the max over the window's input rows into a padded row {@code p} (-inf in the
+   * padding), then {@code m[i] = max(p[i .. i+kw))} for every start i, then {@code y[ow] = m[ow *
+   * sw]}. A 3x3 stride-2 window costs about 2 + 2*2 vector-lane max per output instead of 9 scalar
+   * ones (ShuffleNet's stem pool took 0.9 ms of its 3.9). Same result as {@link #maxReference}, NaN
+   * included; {@code s} holds {@link #separableScratch} floats from {@code sOff}.
    */
   public static void maxSeparable(
-      float[] y, int yOff, float[] x, int xOff, ConvGeometry g, float[] s, int sOff) {
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      ConvGeometry g,
+      float[] s,
+      int sOff,
+      ElementwiseKernel k) {
     int inPlane = g.inPlane();
     int outPlane = g.outPlane();
     int ih1 = g.in[1];
     int iw1 = g.in[2];
-    int oh1 = g.out[1];
     int ow1 = g.out[2];
     int kh = g.k[1];
     int kw = g.k[2];
-    int sh = g.stride[1];
     int sw = g.stride[2];
-    int padW = g.padBegin[2];
-    int width = separableScratch(g);
+    int width = paddedRow(g);
+    int mOff = sOff + width; // window maxima
+    int starts = (ow1 - 1) * sw + 1;
     java.util.Arrays.fill(s, sOff, sOff + width, Float.NEGATIVE_INFINITY);
-    int t0 = sOff + padW; // scratch position of input column 0
+    int t0 = sOff + g.padBegin[2]; // scratch position of input column 0
     for (int nc = 0; nc < g.n * g.c; nc++) {
       int xc = xOff + nc * inPlane;
       int yc = yOff + nc * outPlane;
-      for (int oh = 0; oh < oh1; oh++) {
-        int h0 = oh * sh - g.padBegin[1];
+      for (int oh = 0; oh < g.out[1]; oh++) {
+        int h0 = oh * g.stride[1] - g.padBegin[1];
         int lo = Math.max(h0, 0);
         int hi = Math.min(h0 + kh, ih1);
         int yr = yc + oh * ow1;
@@ -117,27 +127,24 @@ public final class Pool {
           java.util.Arrays.fill(y, yr, yr + ow1, Float.NEGATIVE_INFINITY);
           continue;
         }
-        System.arraycopy(x, xc + lo * iw1, s, t0, iw1);
-        for (int ih = lo + 1; ih < hi; ih++) {
-          int xr = xc + ih * iw1;
-          for (int i = 0; i < iw1; i++) {
-            s[t0 + i] = Math.max(s[t0 + i], x[xr + i]);
+        if (hi - lo == 1) {
+          System.arraycopy(x, xc + lo * iw1, s, t0, iw1);
+        } else {
+          k.max(s, t0, x, xc + lo * iw1, x, xc + (lo + 1) * iw1, iw1);
+          for (int ih = lo + 2; ih < hi; ih++) {
+            k.max(s, t0, s, t0, x, xc + ih * iw1, iw1);
           }
         }
-        if (kw == 3) {
-          for (int ow = 0; ow < ow1; ow++) {
-            int p = sOff + ow * sw;
-            y[yr + ow] = Math.max(Math.max(s[p], s[p + 1]), s[p + 2]);
-          }
+        if (kw == 1) {
+          System.arraycopy(s, sOff, s, mOff, starts);
         } else {
-          for (int ow = 0; ow < ow1; ow++) {
-            int p = sOff + ow * sw;
-            float m = s[p];
-            for (int j = 1; j < kw; j++) {
-              m = Math.max(m, s[p + j]);
-            }
-            y[yr + ow] = m;
+          k.max(s, mOff, s, sOff, s, sOff + 1, starts);
+          for (int j = 2; j < kw; j++) {
+            k.max(s, mOff, s, mOff, s, sOff + j, starts);
           }
+        }
+        for (int ow = 0; ow < ow1; ow++) {
+          y[yr + ow] = s[mOff + ow * sw];
         }
       }
     }

@@ -75,6 +75,13 @@ public final class ScalarElementwise implements ElementwiseKernel {
   }
 
   @Override
+  public void max(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
+    for (int i = 0; i < n; i++) {
+      y[yOff + i] = Math.max(a[aOff + i], b[bOff + i]);
+    }
+  }
+
+  @Override
   public void addScalar(float[] y, int yOff, float[] a, int aOff, float s, int n) {
     for (int i = 0; i < n; i++) {
       y[yOff + i] = a[aOff + i] + s;

@@ -3,6 +3,8 @@ package dev.bnfold.runtime.ops;
 import dev.bnfold.runtime.UnsupportedModelException;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.ConvGeometry;
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
+import dev.bnfold.runtime.kernels.Kernels;
 import dev.bnfold.runtime.kernels.Pool;
 import java.util.Arrays;
 
@@ -78,7 +80,8 @@ final class PoolOp extends Op {
     int iy = b.outIds[0];
     if (isMax && Pool.isSeparable(g) && !Pool.isMax2x2(g)) {
       b.needScratch(Pool.separableScratch(g));
-      return f -> Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0);
+      ElementwiseKernel k = Kernels.elementwiseFor(b.gemm);
+      return f -> Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0, k);
     }
     if (isMax) {
       return f -> Pool.max(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g);

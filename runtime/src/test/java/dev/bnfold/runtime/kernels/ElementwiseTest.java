@@ -168,6 +168,10 @@ class ElementwiseTest {
       for (int i = 0; i < n; i++) {
         assertEquals(a[ao + i] * b[bo + i], y[1 + i], "mul");
       }
+      k.max(y, 1, a, ao, b, bo, n);
+      for (int i = 0; i < n; i++) {
+        assertEquals(Math.max(a[ao + i], b[bo + i]), y[1 + i], "max");
+      }
       k.addScalar(y, 1, a, ao, s, n);
       for (int i = 0; i < n; i++) {
         assertEquals(a[ao + i] + s, y[1 + i], "addScalar");

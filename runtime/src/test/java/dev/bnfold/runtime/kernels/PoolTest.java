@@ -81,18 +81,23 @@ class PoolTest {
       int sOff = r.nextInt(3);
       float[] scratch = new float[sOff + Pool.separableScratch(g)];
       java.util.Arrays.fill(scratch, 7f); // stale data the kernel must overwrite
-      Pool.maxSeparable(got, 0, x, 0, g, scratch, sOff);
-      assertArrayEquals(
-          ref,
-          got,
-          "in "
-              + java.util.Arrays.toString(in)
-              + " k "
-              + java.util.Arrays.toString(k)
-              + " s "
-              + java.util.Arrays.toString(s)
-              + " p "
-              + java.util.Arrays.toString(p));
+      for (ElementwiseKernel ek : ElementwiseTest.kernels()) {
+        java.util.Arrays.fill(got, 0f);
+        Pool.maxSeparable(got, 0, x, 0, g, scratch, sOff, ek);
+        assertArrayEquals(
+            ref,
+            got,
+            "in "
+                + java.util.Arrays.toString(in)
+                + " k "
+                + java.util.Arrays.toString(k)
+                + " s "
+                + java.util.Arrays.toString(s)
+                + " p "
+                + java.util.Arrays.toString(p)
+                + " "
+                + ek.getClass().getSimpleName());
+      }
       tested++;
     }
     assertTrue(tested > 200, "cases run: " + tested);

@@ -119,6 +119,17 @@ public final class VectorElementwise implements ElementwiseKernel {
   }
 
   @Override
+  public void max(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector.fromArray(S, a, aOff + i)
+          .max(FloatVector.fromArray(S, b, bOff + i))
+          .intoArray(y, yOff + i);
+    }
+    TAIL.max(y, yOff + i, a, aOff + i, b, bOff + i, n - i);
+  }
+
+  @Override
   public void addScalar(float[] y, int yOff, float[] a, int aOff, float s, int n) {
     FloatVector v = FloatVector.broadcast(S, s);
     int i = 0;
