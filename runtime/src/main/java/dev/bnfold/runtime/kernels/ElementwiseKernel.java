@@ -42,6 +42,14 @@ public interface ElementwiseKernel {
   /** {@code y = a * s}. */
   void mulScalar(float[] y, int yOff, float[] a, int aOff, float s, int n);
 
+  /**
+   * Matrix times vector: {@code y[yOff+i] = sum_j w[wOff + i*k + j] * x[xOff + j]} for i in [0, m),
+   * w row-major (m, k) (any summation order). Batch-1 fully connected layers and convolutions whose
+   * output plane is 1x1 (squeeze-excitation), where packing for GEMM would waste the micro-kernel's
+   * columns.
+   */
+  void gemv(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int m, int k);
+
   /** The sum of {@code x[off .. off+n)} (any summation order). */
   float sum(float[] x, int off, int n);
 }

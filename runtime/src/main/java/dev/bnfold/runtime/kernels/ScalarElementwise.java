@@ -95,6 +95,29 @@ public final class ScalarElementwise implements ElementwiseKernel {
     }
   }
 
+  /** Four partial sums per row, so the adds pipeline instead of waiting on one another. */
+  @Override
+  public void gemv(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int m, int k) {
+    for (int i = 0; i < m; i++) {
+      int r = wOff + i * k;
+      float s0 = 0;
+      float s1 = 0;
+      float s2 = 0;
+      float s3 = 0;
+      int j = 0;
+      for (; j + 4 <= k; j += 4) {
+        s0 += w[r + j] * x[xOff + j];
+        s1 += w[r + j + 1] * x[xOff + j + 1];
+        s2 += w[r + j + 2] * x[xOff + j + 2];
+        s3 += w[r + j + 3] * x[xOff + j + 3];
+      }
+      for (; j < k; j++) {
+        s0 += w[r + j] * x[xOff + j];
+      }
+      y[yOff + i] = (s0 + s1) + (s2 + s3);
+    }
+  }
+
   /** Four partial sums, so the adds pipeline instead of waiting on one another. */
   @Override
   public float sum(float[] x, int off, int n) {

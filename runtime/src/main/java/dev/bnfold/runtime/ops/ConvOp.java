@@ -6,6 +6,7 @@ import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.Conv;
 import dev.bnfold.runtime.kernels.ConvGeometry;
 import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
+import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Epilogue;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
@@ -188,6 +189,39 @@ final class ConvOp extends Op {
         x[0], g.c, g.m, g.group, g.in, g.out, g.k, g.stride, g.dilation, g.padBegin);
   }
 
+  /** True if {@link #gemvStep} applies: group 1, no padding or dilation, a 1x1 output plane. */
+  private static boolean isGemv(ConvGeometry g) {
+    for (int d = 0; d < 3; d++) {
+      if (g.out[d] != 1 || g.in[d] != g.k[d] || g.padBegin[d] != 0 || g.dilation[d] != 1) {
+        return false;
+      }
+    }
+    return g.group == 1;
+  }
+
+  /**
+   * y (N, M) = W (M, K) x (N, K) per image + bias, then the activation; K = C * kernel size (the
+   * window covers the input exactly, so W's rows and x are laid out alike).
+   */
+  private static Step gemvStep(
+      ConvGeometry g, int ix, int iw, int ib, int iy, Epilogue epi, ElementwiseKernel k) {
+    int m = g.m;
+    int kk = g.c * g.k[0] * g.k[1] * g.k[2];
+    return f -> {
+      float[] y = f.buf[iy];
+      for (int n = 0; n < g.n; n++) {
+        int yo = f.off[iy] + n * m;
+        k.gemv(y, yo, f.buf[iw], f.off[iw], f.buf[ix], f.off[ix] + n * kk, m, kk);
+        if (ib >= 0) {
+          k.add(y, yo, y, yo, f.buf[ib], f.off[ib], m);
+        }
+      }
+      if (epi != null) {
+        epi.apply(y, f.off[iy], g.n * m);
+      }
+    };
+  }
+
   @Override
   public Step bind(Binding b) {
     ConvGeometry g = geometry(b.in[0], b.out[0], b.in[1][0]);
@@ -198,6 +232,14 @@ final class ConvOp extends Op {
     int total = Shapes.size(b.out[0]);
     Activation a = act;
     Epilogue epi = a == null ? null : a.asEpilogue(); // fused activation
+    // ---- gemv: the window covers the whole input and the output plane is 1x1 ----------------
+    // (squeeze-excitation convs on a 1x1 plane, fully connected layers written as Conv): each
+    // output channel is one dot product of its weight row with the input, read in place.
+    if (isGemv(g)) {
+      b.kernel("gemv");
+      return gemvStep(g, ix, iw, ib, iy, epi, Kernels.elementwiseFor(gemm));
+    }
+    // ---- end gemv ------------------------------------------------------------------------------
     if (packedW != null && Conv.isDepthwise(g)) {
       int planes = g.n * g.m;
       b.needScratch(Conv.depthwiseScratchSize(g));

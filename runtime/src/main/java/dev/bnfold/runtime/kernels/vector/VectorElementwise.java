@@ -149,6 +149,60 @@ public final class VectorElementwise implements ElementwiseKernel {
     TAIL.mulScalar(y, yOff + i, a, aOff + i, s, n - i);
   }
 
+  /**
+   * Four rows at a time, each x vector loaded once for the four: one FMA chain per row, reduced
+   * across lanes at the end of the row; the tail of each row in scalar code.
+   */
+  @Override
+  public void gemv(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int m, int k) {
+    int kv = k - k % L;
+    int i = 0;
+    for (; i + 4 <= m; i += 4) {
+      int r0 = wOff + i * k;
+      int r1 = r0 + k;
+      int r2 = r1 + k;
+      int r3 = r2 + k;
+      FloatVector a0 = FloatVector.zero(S);
+      FloatVector a1 = FloatVector.zero(S);
+      FloatVector a2 = FloatVector.zero(S);
+      FloatVector a3 = FloatVector.zero(S);
+      for (int j = 0; j < kv; j += L) {
+        FloatVector xv = FloatVector.fromArray(S, x, xOff + j);
+        a0 = FloatVector.fromArray(S, w, r0 + j).fma(xv, a0);
+        a1 = FloatVector.fromArray(S, w, r1 + j).fma(xv, a1);
+        a2 = FloatVector.fromArray(S, w, r2 + j).fma(xv, a2);
+        a3 = FloatVector.fromArray(S, w, r3 + j).fma(xv, a3);
+      }
+      float s0 = a0.reduceLanes(VectorOperators.ADD);
+      float s1 = a1.reduceLanes(VectorOperators.ADD);
+      float s2 = a2.reduceLanes(VectorOperators.ADD);
+      float s3 = a3.reduceLanes(VectorOperators.ADD);
+      for (int j = kv; j < k; j++) {
+        float xj = x[xOff + j];
+        s0 += w[r0 + j] * xj;
+        s1 += w[r1 + j] * xj;
+        s2 += w[r2 + j] * xj;
+        s3 += w[r3 + j] * xj;
+      }
+      y[yOff + i] = s0;
+      y[yOff + i + 1] = s1;
+      y[yOff + i + 2] = s2;
+      y[yOff + i + 3] = s3;
+    }
+    for (; i < m; i++) {
+      int r = wOff + i * k;
+      FloatVector a = FloatVector.zero(S);
+      for (int j = 0; j < kv; j += L) {
+        a = FloatVector.fromArray(S, w, r + j).fma(FloatVector.fromArray(S, x, xOff + j), a);
+      }
+      float s = a.reduceLanes(VectorOperators.ADD);
+      for (int j = kv; j < k; j++) {
+        s += w[r + j] * x[xOff + j];
+      }
+      y[yOff + i] = s;
+    }
+  }
+
   @Override
   public float sum(float[] x, int off, int n) {
     FloatVector s0 = FloatVector.zero(S);
