@@ -33,7 +33,10 @@ public interface ElementwiseKernel {
   /** {@code y = a * b}. */
   void mul(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n);
 
-  /** {@code y = max(a, b)} with Math.max semantics (NaN if either is NaN). */
+  /**
+   * {@code y = max(a, b)} with Math.max semantics (NaN if either is NaN). Also allows {@code y ==
+   * a} or {@code y == b} at equal offsets; no other overlap.
+   */
   void max(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n);
 
   /** {@code y = a + s}. */

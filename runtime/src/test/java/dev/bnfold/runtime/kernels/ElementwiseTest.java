@@ -172,6 +172,11 @@ class ElementwiseTest {
       for (int i = 0; i < n; i++) {
         assertEquals(Math.max(a[ao + i], b[bo + i]), y[1 + i], "max");
       }
+      float[] inPlace = a.clone();
+      k.max(inPlace, ao, inPlace, ao, b, bo, n);
+      for (int i = 0; i < n; i++) {
+        assertEquals(Math.max(a[ao + i], b[bo + i]), inPlace[ao + i], "max in place");
+      }
       k.addScalar(y, 1, a, ao, s, n);
       for (int i = 0; i < n; i++) {
         assertEquals(a[ao + i] + s, y[1 + i], "addScalar");

@@ -118,15 +118,26 @@ public final class VectorElementwise implements ElementwiseKernel {
     TAIL.mul(y, yOff + i, a, aOff + i, b, bOff + i, n - i);
   }
 
+  /**
+   * A run of at least one vector ends with a vector that overlaps the one before instead of a
+   * scalar tail: max is idempotent, so recomputing a few outputs is harmless even in place ({@code
+   * y == a}, an earlier output re-read as max(max(a, b), b)).
+   */
   @Override
   public void max(float[] y, int yOff, float[] a, int aOff, float[] b, int bOff, int n) {
-    int i = 0;
-    for (; i <= n - L; i += L) {
-      FloatVector.fromArray(S, a, aOff + i)
-          .max(FloatVector.fromArray(S, b, bOff + i))
-          .intoArray(y, yOff + i);
+    if (n < L) {
+      TAIL.max(y, yOff, a, aOff, b, bOff, n);
+      return;
     }
-    TAIL.max(y, yOff + i, a, aOff + i, b, bOff + i, n - i);
+    for (int i = 0; ; i += L) {
+      int j = Math.min(i, n - L);
+      FloatVector.fromArray(S, a, aOff + j)
+          .max(FloatVector.fromArray(S, b, bOff + j))
+          .intoArray(y, yOff + j);
+      if (j == n - L) {
+        return;
+      }
+    }
   }
 
   @Override
