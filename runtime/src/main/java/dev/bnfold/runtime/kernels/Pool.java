@@ -102,6 +102,21 @@ public final class Pool {
       float[] s,
       int sOff,
       ElementwiseKernel k) {
+    maxSeparable(y, yOff, x, xOff, g, s, sOff, k, 0, g.n * g.c);
+  }
+
+  /** {@link #maxSeparable} over the planes (image, channel) {@code [p0, p1)} only. */
+  public static void maxSeparable(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      ConvGeometry g,
+      float[] s,
+      int sOff,
+      ElementwiseKernel k,
+      int p0,
+      int p1) {
     int inPlane = g.inPlane();
     int outPlane = g.outPlane();
     int ih1 = g.in[1];
@@ -115,7 +130,7 @@ public final class Pool {
     int starts = (ow1 - 1) * sw + 1;
     java.util.Arrays.fill(s, sOff, sOff + width, Float.NEGATIVE_INFINITY);
     int t0 = sOff + g.padBegin[2]; // scratch position of input column 0
-    for (int nc = 0; nc < g.n * g.c; nc++) {
+    for (int nc = p0; nc < p1; nc++) {
       int xc = xOff + nc * inPlane;
       int yc = yOff + nc * outPlane;
       for (int oh = 0; oh < g.out[1]; oh++) {

@@ -104,37 +104,101 @@ final class BinaryOp extends Op {
     int[] shape = c[0];
     int[] sa = c[1];
     int[] sb = c[2];
-    int r = shape.length;
-    int total = Shapes.size(out);
-    int inner = shape[r - 1];
-    int outer = inner == 0 ? 0 : total / inner;
-    int da = sa[r - 1];
-    int db = sb[r - 1];
-    Kind k = kind;
-    boolean fast = (kind == Kind.ADD || kind == Kind.MUL) && (da == 1 || db == 1);
-    return f -> {
+    return new Bound(kind, ia, ib, iy, shape, sa, sb, Shapes.size(out), kernels);
+  }
+
+  /**
+   * A bound {@code y = op(a, b)} over collapsed axes, run as pieces: the rows, or, when there is
+   * one row (equal shapes), blocks of it, so that large ops split across the frame's workers.
+   */
+  private static final class Bound implements Step {
+    /** Floats per piece of a single-row op. */
+    private static final int BLOCK = 8192;
+
+    /** Below this many outputs the op stays on the calling thread (waking a worker costs more). */
+    private static final int MIN_PARALLEL = 1 << 15;
+
+    private final Kind kind;
+    private final int ia;
+    private final int ib;
+    private final int iy;
+    private final int[] shape;
+    private final int[] sa;
+    private final int[] sb;
+    private final int total;
+    private final int inner;
+    private final int outer;
+    private final int da;
+    private final int db;
+    private final int parts; // pieces per row
+    private final boolean fast;
+    private final ElementwiseKernel kernels;
+
+    Bound(
+        Kind kind,
+        int ia,
+        int ib,
+        int iy,
+        int[] shape,
+        int[] sa,
+        int[] sb,
+        int total,
+        ElementwiseKernel kernels) {
+      int r = shape.length;
+      this.kind = kind;
+      this.ia = ia;
+      this.ib = ib;
+      this.iy = iy;
+      this.shape = shape;
+      this.sa = sa;
+      this.sb = sb;
+      this.total = total;
+      this.inner = shape[r - 1];
+      this.outer = inner == 0 ? 0 : total / inner;
+      this.da = sa[r - 1];
+      this.db = sb[r - 1];
+      this.parts = outer == 1 ? Math.max(1, (inner + BLOCK - 1) / BLOCK) : 1;
+      this.fast = (kind == Kind.ADD || kind == Kind.MUL) && (da == 1 || db == 1);
+      this.kernels = kernels;
+    }
+
+    @Override
+    public void run(Frame f) {
+      int pieces = outer * parts;
+      if (f.parallel.threads() == 1 || total < MIN_PARALLEL || pieces < 2) {
+        pieces(f, 0, pieces);
+      } else {
+        f.parallel.forRange(pieces, (w, p0, p1) -> pieces(f, p0, p1));
+      }
+    }
+
+    private void pieces(Frame f, int p0, int p1) {
       float[] a = f.buf[ia];
-      float[] bb = f.buf[ib];
+      float[] b = f.buf[ib];
       float[] y = f.buf[iy];
-      int y0 = f.off[iy];
-      for (int o = 0; o < outer; o++) {
+      int r = shape.length;
+      for (int p = p0; p < p1; p++) {
+        int o = p / parts;
+        int from = parts == 1 ? 0 : (p % parts) * BLOCK;
+        int n = parts == 1 ? inner : Math.min(inner - from, BLOCK);
         // Offsets of row o in a and b: decompose o over dims [0, r-1).
         int rem = o;
-        int pa = f.off[ia];
-        int pb = f.off[ib];
+        int pa = f.off[ia] + from * da;
+        int pb = f.off[ib] + from * db;
         for (int d = r - 2; d >= 0; d--) {
           int idx = rem % shape[d];
           rem /= shape[d];
           pa += idx * sa[d];
           pb += idx * sb[d];
         }
+        int yo = f.off[iy] + o * inner + from;
         if (fast) {
-          fastRow(kernels, k == Kind.ADD, y, y0 + o * inner, a, pa, da, bb, pb, db, inner);
+          fastRow(kernels, kind == Kind.ADD, y, yo, a, pa, da, b, pb, db, n);
         } else {
-          row(k, y, y0 + o * inner, a, pa, da, bb, pb, db, inner);
+          row(kind, y, yo, a, pa, da, b, pb, db, n);
         }
       }
-    };
+    }
   }
 
   /**

@@ -81,7 +81,28 @@ final class PoolOp extends Op {
     if (isMax && Pool.isSeparable(g) && !Pool.isMax2x2(g)) {
       b.needScratch(Pool.separableScratch(g));
       ElementwiseKernel k = Kernels.elementwiseFor(b.gemm);
-      return f -> Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0, k);
+      int planes = g.n * g.c;
+      long work = (long) planes * g.inPlane();
+      return f -> {
+        if (f.parallel.threads() == 1 || work < (1 << 15) || planes < 2) {
+          Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0, k);
+        } else {
+          f.parallel.forRange(
+              planes,
+              (w, p0, p1) ->
+                  Pool.maxSeparable(
+                      f.buf[iy],
+                      f.off[iy],
+                      f.buf[ix],
+                      f.off[ix],
+                      g,
+                      f.scratch,
+                      w * f.scratchStride,
+                      k,
+                      p0,
+                      p1));
+        }
+      };
     }
     if (isMax) {
       return f -> Pool.max(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g);

@@ -136,13 +136,13 @@ final class ReduceOp extends Op {
         // sums (global average pooling, the squeeze of squeeze-excitation) on the vector kernels
         boolean mean = k == Kind.MEAN;
         return f -> {
-          float[] xs = f.buf[ix];
-          float[] ys = f.buf[iy];
-          int x0 = f.off[ix];
-          int y0 = f.off[iy];
-          for (int o = 0; o < outSize; o++) {
-            float sum = kern.sum(xs, x0 + o * inner, inner);
-            ys[y0 + o] = mean ? sum / inner : sum;
+          if (f.parallel.threads() == 1 || total < (1 << 15) || outSize < 2) {
+            sums(kern, mean, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], inner, 0, outSize);
+          } else {
+            f.parallel.forRange(
+                outSize,
+                (w, o0, o1) ->
+                    sums(kern, mean, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], inner, o0, o1));
           }
         };
       }
@@ -178,6 +178,23 @@ final class ReduceOp extends Op {
         }
       }
     };
+  }
+
+  /** {@code y[o] = sum (or mean) of x[o*inner .. (o+1)*inner)} for o in [o0, o1). */
+  private static void sums(
+      ElementwiseKernel kern,
+      boolean mean,
+      float[] y,
+      int y0,
+      float[] x,
+      int x0,
+      int inner,
+      int o0,
+      int o1) {
+    for (int o = o0; o < o1; o++) {
+      float sum = kern.sum(x, x0 + o * inner, inner);
+      y[y0 + o] = mean ? sum / inner : sum;
+    }
   }
 
   private static float reduceRow(Kind k, float[] x, int off, int n) {

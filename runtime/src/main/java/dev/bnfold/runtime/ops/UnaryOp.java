@@ -5,6 +5,9 @@ import dev.bnfold.runtime.kernels.Kernels;
 
 /** Element-wise unary ops (Relu, Clip, Sigmoid, ...): {@code y = f(x)}, any shape. */
 final class UnaryOp extends Op {
+  /** Floats per piece when a large op is split across workers. */
+  private static final int BLOCK = 8192;
+
   private final Activation act;
   private final boolean clipInputs;
 
@@ -93,6 +96,19 @@ final class UnaryOp extends Op {
     int y = b.outIds[0];
     int n = Shapes.size(b.in[0]);
     Activation a = act.withKernels(Kernels.elementwiseFor(b.gemm));
-    return f -> a.apply(f.buf[y], f.off[y], f.buf[x], f.off[x], n);
+    int blocks = (n + BLOCK - 1) / BLOCK;
+    return f -> {
+      if (f.parallel.threads() == 1 || blocks < 4) {
+        a.apply(f.buf[y], f.off[y], f.buf[x], f.off[x], n);
+        return;
+      }
+      f.parallel.forRange(
+          blocks,
+          (w, b0, b1) -> {
+            int from = b0 * BLOCK;
+            int len = Math.min(n, b1 * BLOCK) - from;
+            a.apply(f.buf[y], f.off[y] + from, f.buf[x], f.off[x] + from, len);
+          });
+    };
   }
 }
