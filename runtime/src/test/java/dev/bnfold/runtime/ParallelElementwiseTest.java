@@ -44,6 +44,18 @@ class ParallelElementwiseTest {
   }
 
   @Test
+  void gemvRowsSplit() {
+    Tensor a = random(1, 700);
+    Tensor w = random(333, 700);
+    sameWithThreads(
+        "Gemm",
+        c -> c.input(a).constant(w).attr(dev.bnfold.runtime.format.Attribute.of("transB", 1L)));
+    Tensor x = random(1, 300, 1, 1);
+    Tensor k = random(250, 300, 1, 1);
+    sameWithThreads("Conv", c -> c.input(x).constant(k));
+  }
+
+  @Test
   void activationsReductionsAndPoolsSplit() {
     Tensor x = random(1, 24, 57, 61);
     for (String op : new String[] {"Sigmoid", "Tanh", "Relu", "Exp"}) {

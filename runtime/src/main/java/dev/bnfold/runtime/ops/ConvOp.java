@@ -211,7 +211,7 @@ final class ConvOp extends Op {
       float[] y = f.buf[iy];
       for (int n = 0; n < g.n; n++) {
         int yo = f.off[iy] + n * m;
-        k.gemv(y, yo, f.buf[iw], f.off[iw], f.buf[ix], f.off[ix] + n * kk, m, kk);
+        GemmOp.gemvRows(f, k, y, yo, f.buf[iw], f.off[iw], f.buf[ix], f.off[ix] + n * kk, m, kk);
         if (ib >= 0) {
           k.add(y, yo, y, yo, f.buf[ib], f.off[ib], m);
         }

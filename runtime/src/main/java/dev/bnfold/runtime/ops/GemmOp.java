@@ -93,6 +93,35 @@ final class GemmOp extends Op {
     }
   }
 
+  /**
+   * {@link ElementwiseKernel#gemv} with the rows split across the frame's workers in blocks of 32
+   * when there are at least 64K multiply-adds (a 1024 x 1000 classifier streams 4 MB of weights).
+   */
+  static void gemvRows(
+      Frame f,
+      ElementwiseKernel kern,
+      float[] y,
+      int yOff,
+      float[] w,
+      int wOff,
+      float[] x,
+      int xOff,
+      int m,
+      int k) {
+    int blocks = (m + 31) / 32;
+    if (f.parallel.threads() == 1 || (long) m * k < (1 << 16) || blocks < 2) {
+      kern.gemv(y, yOff, w, wOff, x, xOff, m, k);
+      return;
+    }
+    f.parallel.forRange(
+        blocks,
+        (wk, b0, b1) -> {
+          int r0 = b0 * 32;
+          int rows = Math.min(m, b1 * 32) - r0;
+          kern.gemv(y, yOff + r0, w, wOff + r0 * k, x, xOff, rows, k);
+        });
+  }
+
   /** y (1, N) = alpha * a (1, K) x B (N, K)^T + beta * C, then the activation. */
   private Step gemvStep(Binding b, int n, int k, ElementwiseKernel kern) {
     int ia = b.inIds[0];
@@ -108,7 +137,7 @@ final class GemmOp extends Op {
       float[] y = f.buf[iy];
       int y0 = f.off[iy];
       // op(A) is one row, contiguous whether or not it is transposed
-      kern.gemv(y, y0, f.buf[ib], f.off[ib], f.buf[ia], f.off[ia], n, k);
+      gemvRows(f, kern, y, y0, f.buf[ib], f.off[ib], f.buf[ia], f.off[ia], n, k);
       if (tail) {
         float[] c = ic < 0 ? null : f.buf[ic];
         int c0 = ic < 0 ? 0 : f.off[ic];
