@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model after load: values numbered, ops parsed (all unsupported nodes reported at once),
- * activations fused into their producers, dtypes checked. Immutable once built.
+ * A model after load: values numbered, ops parsed (all unsupported nodes reported at once), Mul(x,
+ * Sigmoid(x)) and Mul(x, HardSigmoid(x)) rewritten as one activation, activations fused into their
+ * producers, dtypes checked. Immutable once built.
  */
 final class CompiledGraph {
   final String name;
