@@ -12,9 +12,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The gemv branches of Conv (window covering the whole input, 1x1 output plane: squeeze-excitation)
- * and Gemm (one row, B transposed: batch-1 fully connected) against double-precision references,
- * with a fused activation, batch 2 for Conv, every bias shape for Gemm, vector and scalar kernels.
+ * Matrix-vector cases against double-precision references: Conv's gemv branch (window covering the
+ * whole input, 1x1 output plane: squeeze-excitation) with a fused activation and batch 2, and Gemm
+ * with one row (batch-1 fully connected) with every bias shape; vector and scalar kernels.
  */
 class GemvOpsTest {
   private static Options options(boolean scalar) {

@@ -44,7 +44,7 @@ class ParallelElementwiseTest {
   }
 
   @Test
-  void gemvRowsSplit() {
+  void oneRowGemmAndOnePixelConv() {
     Tensor a = random(1, 700);
     Tensor w = random(333, 700);
     sameWithThreads(

@@ -46,12 +46,14 @@ public interface ElementwiseKernel {
   void mulScalar(float[] y, int yOff, float[] a, int aOff, float s, int n);
 
   /**
-   * Matrix times vector: {@code y[yOff+i] = sum_j w[wOff + i*k + j] * x[xOff + j]} for i in [0, m),
-   * w row-major (m, k) (any summation order). Batch-1 fully connected layers and convolutions whose
-   * output plane is 1x1 (squeeze-excitation), where packing for GEMM would waste the micro-kernel's
-   * columns.
+   * Matrix times vector, {@code y (m) = W (m, k) x (k)} (any summation order), with W in the
+   * row-panel layout of {@link Gemm#packA}, the layout packed weights are kept in: panels of {@code
+   * width} rows, k-major, zero-padded past row m, so {@code y[yOff + p*width + r] = sum_kk w[wOff +
+   * p*width*k + kk*width + r] * x[xOff + kk]}. For convolutions whose output plane is 1x1
+   * (squeeze-excitation), where the GEMM path would use one column of its micro-kernel's tiles.
    */
-  void gemv(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int m, int k);
+  void gemvPanels(
+      float[] y, int yOff, float[] w, int wOff, int width, float[] x, int xOff, int m, int k);
 
   /** The sum of {@code x[off .. off+n)} (any summation order). */
   float sum(float[] x, int off, int n);

@@ -95,26 +95,21 @@ public final class ScalarElementwise implements ElementwiseKernel {
     }
   }
 
-  /** Four partial sums per row, so the adds pipeline instead of waiting on one another. */
+  /** Per panel, the width row sums accumulate side by side as the panel is read in order. */
   @Override
-  public void gemv(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int m, int k) {
-    for (int i = 0; i < m; i++) {
-      int r = wOff + i * k;
-      float s0 = 0;
-      float s1 = 0;
-      float s2 = 0;
-      float s3 = 0;
-      int j = 0;
-      for (; j + 4 <= k; j += 4) {
-        s0 += w[r + j] * x[xOff + j];
-        s1 += w[r + j + 1] * x[xOff + j + 1];
-        s2 += w[r + j + 2] * x[xOff + j + 2];
-        s3 += w[r + j + 3] * x[xOff + j + 3];
+  public void gemvPanels(
+      float[] y, int yOff, float[] w, int wOff, int width, float[] x, int xOff, int m, int k) {
+    for (int r0 = 0; r0 < m; r0 += width) {
+      int rows = Math.min(width, m - r0);
+      int p = wOff + r0 * k; // panel r0 / width starts at (r0 / width) * width * k
+      java.util.Arrays.fill(y, yOff + r0, yOff + r0 + rows, 0f);
+      for (int kk = 0; kk < k; kk++) {
+        float xv = x[xOff + kk];
+        int q = p + kk * width;
+        for (int r = 0; r < rows; r++) {
+          y[yOff + r0 + r] += w[q + r] * xv;
+        }
       }
-      for (; j < k; j++) {
-        s0 += w[r + j] * x[xOff + j];
-      }
-      y[yOff + i] = (s0 + s1) + (s2 + s3);
     }
   }
 

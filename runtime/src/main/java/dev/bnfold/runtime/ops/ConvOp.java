@@ -201,17 +201,25 @@ final class ConvOp extends Op {
 
   /**
    * y (N, M) = W (M, K) x (N, K) per image + bias, then the activation; K = C * kernel size (the
-   * window covers the input exactly, so W's rows and x are laid out alike).
+   * window covers the input exactly, so W's rows and x are laid out alike). W is read from its
+   * packed panels ({@code width} rows each), the form the weights are kept in.
    */
   private static Step gemvStep(
-      ConvGeometry g, int ix, int iw, int ib, int iy, Epilogue epi, ElementwiseKernel k) {
+      ConvGeometry g,
+      float[] pw,
+      int width,
+      int ix,
+      int ib,
+      int iy,
+      Epilogue epi,
+      ElementwiseKernel k) {
     int m = g.m;
     int kk = g.c * g.k[0] * g.k[1] * g.k[2];
     return f -> {
       float[] y = f.buf[iy];
       for (int n = 0; n < g.n; n++) {
         int yo = f.off[iy] + n * m;
-        GemmOp.gemvRows(f, k, y, yo, f.buf[iw], f.off[iw], f.buf[ix], f.off[ix] + n * kk, m, kk);
+        k.gemvPanels(y, yo, pw, 0, width, f.buf[ix], f.off[ix] + n * kk, m, kk);
         if (ib >= 0) {
           k.add(y, yo, y, yo, f.buf[ib], f.off[ib], m);
         }
@@ -235,9 +243,9 @@ final class ConvOp extends Op {
     // ---- gemv: the window covers the whole input and the output plane is 1x1 ----------------
     // (squeeze-excitation convs on a 1x1 plane, fully connected layers written as Conv): each
     // output channel is one dot product of its weight row with the input, read in place.
-    if (isGemv(g)) {
+    if (packedW != null && isGemv(g)) {
       b.kernel("gemv");
-      return gemvStep(g, ix, iw, ib, iy, epi, Kernels.elementwiseFor(gemm));
+      return gemvStep(g, packedW, gemm.mr(), ix, ib, iy, epi, Kernels.elementwiseFor(gemm));
     }
     // ---- end gemv ------------------------------------------------------------------------------
     if (packedW != null && Conv.isDepthwise(g)) {

@@ -1,10 +1,8 @@
 package dev.bnfold.runtime.ops;
 
 import dev.bnfold.runtime.format.NodeDef;
-import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
-import dev.bnfold.runtime.kernels.Kernels;
 
 /**
  * Gemm: {@code Y (M, N) = alpha * op(A) * op(B) + beta * C}, C unidirectionally broadcast to (M,
@@ -93,68 +91,6 @@ final class GemmOp extends Op {
     }
   }
 
-  /**
-   * {@link ElementwiseKernel#gemv} with the rows split across the frame's workers in blocks of 32
-   * when there are at least 64K multiply-adds (a 1024 x 1000 classifier streams 4 MB of weights).
-   */
-  static void gemvRows(
-      Frame f,
-      ElementwiseKernel kern,
-      float[] y,
-      int yOff,
-      float[] w,
-      int wOff,
-      float[] x,
-      int xOff,
-      int m,
-      int k) {
-    int blocks = (m + 31) / 32;
-    if (f.parallel.threads() == 1 || (long) m * k < (1 << 16) || blocks < 2) {
-      kern.gemv(y, yOff, w, wOff, x, xOff, m, k);
-      return;
-    }
-    f.parallel.forRange(
-        blocks,
-        (wk, b0, b1) -> {
-          int r0 = b0 * 32;
-          int rows = Math.min(m, b1 * 32) - r0;
-          kern.gemv(y, yOff + r0, w, wOff + r0 * k, x, xOff, rows, k);
-        });
-  }
-
-  /** y (1, N) = alpha * a (1, K) x B (N, K)^T + beta * C, then the activation. */
-  private Step gemvStep(Binding b, int n, int k, ElementwiseKernel kern) {
-    int ia = b.inIds[0];
-    int ib = b.inIds[1];
-    int ic = b.inIds.length > 2 ? b.inIds[2] : -1;
-    int iy = b.outIds[0];
-    int cStride = ic < 0 ? 0 : Shapes.broadcastStrides(b.in[2], b.out[0])[1];
-    float al = alpha;
-    float be = beta;
-    Activation a = act;
-    boolean tail = al != 1f || (ic >= 0 && be != 0f) || a != null;
-    return f -> {
-      float[] y = f.buf[iy];
-      int y0 = f.off[iy];
-      // op(A) is one row, contiguous whether or not it is transposed
-      gemvRows(f, kern, y, y0, f.buf[ib], f.off[ib], f.buf[ia], f.off[ia], n, k);
-      if (tail) {
-        float[] c = ic < 0 ? null : f.buf[ic];
-        int c0 = ic < 0 ? 0 : f.off[ic];
-        for (int j = 0; j < n; j++) {
-          float v = al * y[y0 + j];
-          if (c != null && be != 0f) {
-            v += be * c[c0 + j * cStride];
-          }
-          y[y0 + j] = v;
-        }
-        if (a != null) {
-          a.apply(y, y0, n);
-        }
-      }
-    };
-  }
-
   @Override
   public int[][] inferShapes(int[][] in) {
     int[] a = in[0];
@@ -186,13 +122,6 @@ final class GemmOp extends Op {
     int m = b.out[0][0];
     int n = b.out[0][1];
     int k = transA ? as[0] : as[1];
-    // ---- gemv: one row of A times B (N, K) stored transposed (a batch-1 fully connected layer) --
-    // Each output is the dot product of A's row with a row of B, both read in place; no packing.
-    if (m == 1 && transB) {
-      b.kernel("gemv");
-      return gemvStep(b, n, k, Kernels.elementwiseFor(gemm));
-    }
-    // ---- end gemv ------------------------------------------------------------------------------
     int nr = gemm.nr();
     int mr = gemm.mr();
     boolean rowPath = m == 1 && packedB != null; // batch-1 fully connected: A read in place

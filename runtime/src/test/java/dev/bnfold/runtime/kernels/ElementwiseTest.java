@@ -215,36 +215,51 @@ class ElementwiseTest {
 
   @ParameterizedTest
   @MethodSource("kernels")
-  void gemvMatchesDoubleDotProducts(ElementwiseKernel k) {
+  void gemvPanelsMatchesDoubleDotProducts(ElementwiseKernel k) {
     Random r = new Random(7);
-    for (int t = 0; t < 200; t++) {
-      int m = r.nextInt(14);
-      int kk = t < 60 ? t : r.nextInt(700);
+    int[] widths = {4, 8, 16, 1, 3, 32};
+    for (int t = 0; t < 300; t++) {
+      int width = widths[t % widths.length];
+      int m = r.nextInt(30);
+      int kk = t < 90 ? t : r.nextInt(700);
       int wo = r.nextInt(4);
       int xo = r.nextInt(4);
-      float[] w = KernelTestSupport.random(r, wo + m * kk);
+      float[] w = KernelTestSupport.random(r, m * kk);
       float[] x = KernelTestSupport.random(r, xo + kk);
+      float[] packed = new float[wo + Gemm.packedASize(m, kk, width)];
+      Gemm.packA(packed, wo, w, 0, kk, false, m, kk, width);
       float[] y = new float[m + 2];
-      k.gemv(y, 1, w, wo, x, xo, m, kk);
+      k.gemvPanels(y, 1, packed, wo, width, x, xo, m, kk);
       for (int i = 0; i < m; i++) {
         double ref = 0;
         double abs = 0;
         for (int j = 0; j < kk; j++) {
-          ref += (double) w[wo + i * kk + j] * x[xo + j];
-          abs += Math.abs((double) w[wo + i * kk + j] * x[xo + j]);
+          ref += (double) w[i * kk + j] * x[xo + j];
+          abs += Math.abs((double) w[i * kk + j] * x[xo + j]);
         }
         assertTrue(
             Math.abs(y[1 + i] - ref) <= 1e-6 * abs + 1e-7,
-            "row " + i + " of (" + m + ", " + kk + "): " + y[1 + i] + " vs " + ref);
+            "row "
+                + i
+                + " of ("
+                + m
+                + ", "
+                + kk
+                + ") width "
+                + width
+                + ": "
+                + y[1 + i]
+                + " vs "
+                + ref);
       }
       assertEquals(0f, y[0], "wrote before the rows");
       assertEquals(0f, y[m + 1], "wrote past the rows");
     }
-    float[] w = new float[6 * 40];
+    float[] w = new float[Gemm.packedASize(6, 40, 8)];
     float[] x = new float[40];
     x[37] = Float.NaN;
     float[] y = new float[6];
-    k.gemv(y, 0, w, 0, x, 0, 6, 40);
+    k.gemvPanels(y, 0, w, 0, 8, x, 0, 6, 40);
     for (float v : y) {
       assertTrue(Float.isNaN(v), "NaN in x reaches every row");
     }

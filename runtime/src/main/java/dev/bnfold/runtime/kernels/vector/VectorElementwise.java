@@ -4,6 +4,7 @@ import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.ScalarElementwise;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -161,57 +162,84 @@ public final class VectorElementwise implements ElementwiseKernel {
   }
 
   /**
-   * Four rows at a time, each x vector loaded once for the four: one FMA chain per row, reduced
-   * across lanes at the end of the row; the tail of each row in scalar code.
+   * Panels of width w dividing the vector length L: each step loads L floats of the panel (L / w
+   * consecutive k, all w rows) and multiplies them by x[kk .. kk + L/w) spread w times each (a
+   * constant lane shuffle of one load of x), so one FMA does L multiply-adds. At the end of a panel
+   * the L / w partial sums of each row are folded by shuffles and the w lanes read out; the k that
+   * are left (fewer than L, so the x load stays inside x) go through scalar code. Other widths use
+   * the scalar kernel.
    */
   @Override
-  public void gemv(float[] y, int yOff, float[] w, int wOff, float[] x, int xOff, int m, int k) {
-    int kv = k - k % L;
-    int i = 0;
-    for (; i + 4 <= m; i += 4) {
-      int r0 = wOff + i * k;
-      int r1 = r0 + k;
-      int r2 = r1 + k;
-      int r3 = r2 + k;
-      FloatVector a0 = FloatVector.zero(S);
-      FloatVector a1 = FloatVector.zero(S);
-      FloatVector a2 = FloatVector.zero(S);
-      FloatVector a3 = FloatVector.zero(S);
-      for (int j = 0; j < kv; j += L) {
-        FloatVector xv = FloatVector.fromArray(S, x, xOff + j);
-        a0 = FloatVector.fromArray(S, w, r0 + j).fma(xv, a0);
-        a1 = FloatVector.fromArray(S, w, r1 + j).fma(xv, a1);
-        a2 = FloatVector.fromArray(S, w, r2 + j).fma(xv, a2);
-        a3 = FloatVector.fromArray(S, w, r3 + j).fma(xv, a3);
-      }
-      float s0 = a0.reduceLanes(VectorOperators.ADD);
-      float s1 = a1.reduceLanes(VectorOperators.ADD);
-      float s2 = a2.reduceLanes(VectorOperators.ADD);
-      float s3 = a3.reduceLanes(VectorOperators.ADD);
-      for (int j = kv; j < k; j++) {
-        float xj = x[xOff + j];
-        s0 += w[r0 + j] * xj;
-        s1 += w[r1 + j] * xj;
-        s2 += w[r2 + j] * xj;
-        s3 += w[r3 + j] * xj;
-      }
-      y[yOff + i] = s0;
-      y[yOff + i + 1] = s1;
-      y[yOff + i + 2] = s2;
-      y[yOff + i + 3] = s3;
+  public void gemvPanels(
+      float[] y, int yOff, float[] w, int wOff, int width, float[] x, int xOff, int m, int k) {
+    if (width > L || L % width != 0) {
+      TAIL.gemvPanels(y, yOff, w, wOff, width, x, xOff, m, k);
+      return;
     }
-    for (; i < m; i++) {
-      int r = wOff + i * k;
-      FloatVector a = FloatVector.zero(S);
-      for (int j = 0; j < kv; j += L) {
-        a = FloatVector.fromArray(S, w, r + j).fma(FloatVector.fromArray(S, x, xOff + j), a);
+    VectorShuffle<Float> spread = SPREAD[width];
+    int step = L / width; // k per vector
+    int kv = k >= L ? (k - L) / step * step + step : 0; // k covered by vector steps
+    for (int r0 = 0; r0 < m; r0 += width) {
+      int rows = Math.min(width, m - r0);
+      int p = wOff + r0 * k;
+      FloatVector acc = FloatVector.zero(S);
+      FloatVector acc1 = FloatVector.zero(S);
+      FloatVector acc2 = FloatVector.zero(S);
+      FloatVector acc3 = FloatVector.zero(S);
+      int kk = 0;
+      for (; kk + 3 * step < kv; kk += 4 * step) { // four chains: the FMA latency is hidden
+        int q = p + kk * width;
+        acc =
+            FloatVector.fromArray(S, w, q)
+                .fma(FloatVector.fromArray(S, x, xOff + kk).rearrange(spread), acc);
+        acc1 =
+            FloatVector.fromArray(S, w, q + L)
+                .fma(FloatVector.fromArray(S, x, xOff + kk + step).rearrange(spread), acc1);
+        acc2 =
+            FloatVector.fromArray(S, w, q + 2 * L)
+                .fma(FloatVector.fromArray(S, x, xOff + kk + 2 * step).rearrange(spread), acc2);
+        acc3 =
+            FloatVector.fromArray(S, w, q + 3 * L)
+                .fma(FloatVector.fromArray(S, x, xOff + kk + 3 * step).rearrange(spread), acc3);
       }
-      float s = a.reduceLanes(VectorOperators.ADD);
-      for (int j = kv; j < k; j++) {
-        s += w[r + j] * x[xOff + j];
+      for (; kk < kv; kk += step) {
+        FloatVector xs = FloatVector.fromArray(S, x, xOff + kk).rearrange(spread);
+        acc = FloatVector.fromArray(S, w, p + kk * width).fma(xs, acc);
       }
-      y[yOff + i] = s;
+      acc = acc.add(acc1).add(acc2.add(acc3));
+      for (int sh = L / 2; sh >= width; sh /= 2) {
+        acc = acc.add(acc.rearrange(FOLD[sh]));
+      }
+      for (int r = 0; r < rows; r++) {
+        float s = acc.lane(r);
+        for (int j = kv; j < k; j++) {
+          s += w[p + j * width + r] * x[xOff + j];
+        }
+        y[yOff + r0 + r] = s;
+      }
     }
+  }
+
+  /** SPREAD[w]: lane i takes lane i / w (x[kk + i/w] for panel row i % w); for w dividing L. */
+  private static final VectorShuffle<Float>[] SPREAD = shuffles(true);
+
+  /** FOLD[s]: lane i takes lane (i + s) % L, to add the upper half of a run of 2s lanes. */
+  private static final VectorShuffle<Float>[] FOLD = shuffles(false);
+
+  @SuppressWarnings("unchecked")
+  private static VectorShuffle<Float>[] shuffles(boolean spread) {
+    VectorShuffle<Float>[] t = new VectorShuffle[L + 1];
+    for (int v = 1; v <= L; v++) {
+      if (L % v != 0) {
+        continue;
+      }
+      int[] idx = new int[L];
+      for (int i = 0; i < L; i++) {
+        idx[i] = spread ? i / v : (i + v) % L;
+      }
+      t[v] = VectorShuffle.fromArray(S, idx, 0);
+    }
+    return t;
   }
 
   @Override
