@@ -4,6 +4,7 @@ import dev.bnfold.runtime.format.ConstantDef;
 import dev.bnfold.runtime.format.ModelFile;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import dev.bnfold.runtime.ops.Activation;
 import dev.bnfold.runtime.ops.Op;
 import dev.bnfold.runtime.ops.OpContext;
@@ -29,7 +30,10 @@ final class CompiledGraph {
   final List<String> valueNames = new ArrayList<>();
   final List<DType> dtypes = new ArrayList<>();
 
-  /** Constant data by value id: float[] or long[]; null for non-constants. */
+  /**
+   * Constant data by value id: float[] or long[]; null for non-constants; the ConstantDef for a
+   * constant stored in a panel layout whose row-major data no op reads (every use took it packed).
+   */
   final List<Object> constData = new ArrayList<>();
 
   final List<int[]> constShapes = new ArrayList<>();
@@ -70,8 +74,10 @@ final class CompiledGraph {
       for (int i = 0; i < shape.length; i++) {
         shape[i] = (int) c.shape()[i];
       }
-      define(c.name(), c.dtype(), c.dtype() == DType.FLOAT32 ? c.floats() : c.longs(), shape);
+      Object data = c.dtype() != DType.FLOAT32 ? c.longs() : c.layout() != null ? c : c.floats();
+      define(c.name(), c.dtype(), data, shape);
     }
+    int[] packedTakes = new int[ids.size()]; // by constant id: uses served in a panel layout
     if (weightBytes > options.maxWeightBytes()) {
       throw new ModelFormatException(
           name
@@ -92,8 +98,29 @@ final class CompiledGraph {
           @Override
           public float[] constantFloats(String value) {
             Integer id = ids.get(value);
+            return id == null ? null : rowMajor(id);
+          }
+
+          @Override
+          public float[] constantPacked(String value, PanelLayout layout) {
+            Integer id = ids.get(value);
             Object d = id == null ? null : constData.get(id);
-            return d instanceof float[] ? (float[]) d : null;
+            if (d instanceof ConstantDef && layout.equals(((ConstantDef) d).layout())) {
+              packedTakes[id]++;
+              return ((ConstantDef) d).stored(); // as the file holds it: no copy, no repack
+            }
+            float[] f = id == null ? null : rowMajor(id);
+            if (f == null) {
+              return null;
+            }
+            int[] shape = constShapes.get(id);
+            String misfit = layout.misfit(shape);
+            if (misfit != null) {
+              throw new IllegalArgumentException(misfit);
+            }
+            float[] packed = new float[Math.toIntExact(layout.packedSize(shape))];
+            layout.pack(packed, f, shape); // the file holds another layout (or row-major)
+            return packed;
           }
 
           @Override
@@ -109,6 +136,22 @@ final class CompiledGraph {
             return id == null || constData.get(id) == null ? null : constShapes.get(id).clone();
           }
         };
+
+    int[] uses = new int[ids.size()]; // by constant id: node inputs and graph outputs reading it
+    for (NodeDef node : file.nodes()) {
+      for (String v : node.inputs()) {
+        Integer id = ids.get(v);
+        if (id != null) {
+          uses[id]++;
+        }
+      }
+    }
+    for (ValueInfo v : file.outputs()) {
+      Integer id = ids.get(v.name());
+      if (id != null) {
+        uses[id]++;
+      }
+    }
 
     List<String> problems = new ArrayList<>();
     boolean allFormat = true;
@@ -188,7 +231,23 @@ final class CompiledGraph {
                 + "; only FLOAT32 outputs are supported");
       }
     }
+    for (int id = 0; id < packedTakes.length; id++) {
+      if (constData.get(id) instanceof ConstantDef && packedTakes[id] < uses[id]) {
+        rowMajor(id); // some use reads the value itself: it needs the row-major data
+      }
+    }
     fuseActivations();
+  }
+
+  /** The row-major float data of constant {@code id} (unpacked once if stored packed), or null. */
+  private float[] rowMajor(int id) {
+    Object d = constData.get(id);
+    if (d instanceof ConstantDef) {
+      float[] f = ((ConstantDef) d).floats();
+      constData.set(id, f);
+      return f;
+    }
+    return d instanceof float[] ? (float[]) d : null;
   }
 
   private int define(String name, DType dtype, Object data, int[] shape) {

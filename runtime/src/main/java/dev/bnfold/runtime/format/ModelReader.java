@@ -4,6 +4,7 @@ import dev.bnfold.runtime.BnfoldIOException;
 import dev.bnfold.runtime.DType;
 import dev.bnfold.runtime.ModelFormatException;
 import dev.bnfold.runtime.ValueInfo;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -139,9 +140,13 @@ public final class ModelReader {
     }
     int major = Short.toUnsignedInt(buf.getShort());
     int minor = Short.toUnsignedInt(buf.getShort());
-    if (major != Format.MAJOR) {
+    if (major != Format.MAJOR && major != 1) {
       throw fail(
-          "unsupported format version " + major + "." + minor + "; this reader reads 1.x files");
+          "unsupported format version "
+              + major
+              + "."
+              + minor
+              + "; this reader reads 1.x and 2.x files");
     }
     int flags = buf.getInt();
     if (flags != 0) {
@@ -188,10 +193,10 @@ public final class ModelReader {
     where = "graph outputs";
     List<ValueInfo> outputs = valueInfos();
     where = "constants";
-    List<ConstantDef> constants = constants(dataOff, dataLen);
+    List<ConstantDef> constants = constants(dataOff, dataLen, major >= 2);
     where = "nodes";
     List<NodeDef> nodes = nodes();
-    if (buf.position() != end && minor == Format.MINOR) {
+    if (buf.position() != end && minor <= Format.MINOR) {
       throw fail((end - buf.position()) + " unexpected trailing bytes in the graph section");
     }
     where = "graph";
@@ -232,8 +237,8 @@ public final class ModelReader {
     return out;
   }
 
-  private List<ConstantDef> constants(long dataOff, long dataLen) {
-    int n = count(Integer.MAX_VALUE, 4 + 1 + 4 + 16, "constant count");
+  private List<ConstantDef> constants(long dataOff, long dataLen, boolean hasLayout) {
+    int n = count(Integer.MAX_VALUE, 4 + 1 + 4 + (hasLayout ? 9 : 0) + 16, "constant count");
     List<ConstantDef> out = new ArrayList<>(n);
     long total = 0;
     long[][] ranges = new long[n][];
@@ -245,7 +250,7 @@ public final class ModelReader {
       if (rank < 0 || rank > Format.MAX_RANK) {
         throw fail(what + ": rank " + rank + " outside [0, " + Format.MAX_RANK + "]");
       }
-      need((long) rank * 8 + 16, what);
+      need((long) rank * 8 + (hasLayout ? 9 : 0) + 16, what);
       long[] dims = new long[rank];
       long count = 1;
       for (int d = 0; d < rank; d++) {
@@ -264,9 +269,22 @@ public final class ModelReader {
         }
         count *= dims[d];
       }
+      PanelLayout layout = hasLayout ? layout(what, dtype, dims) : null;
+      long stored = layout == null ? count : layout.packedSize(dims);
+      if (stored > limits.maxTensorElements) {
+        throw fail(
+            what
+                + ": "
+                + stored
+                + " elements in "
+                + layout
+                + " exceed the cap of "
+                + limits.maxTensorElements
+                + " elements");
+      }
       long off = i64();
       long len = i64();
-      long expect = count * dtype.byteSize();
+      long expect = stored * dtype.byteSize();
       if (len != expect) {
         throw fail(
             what
@@ -274,6 +292,7 @@ public final class ModelReader {
                 + len
                 + " data bytes, but shape "
                 + Arrays.toString(dims)
+                + (layout == null ? "" : " in " + layout)
                 + " needs "
                 + expect);
       }
@@ -300,9 +319,12 @@ public final class ModelReader {
               .slice()
               .order(ByteOrder.LITTLE_ENDIAN);
       if (dtype == DType.FLOAT32) {
-        float[] f = new float[(int) count];
-        data.asFloatBuffer().get(f);
-        out.add(ConstantDef.ofFloats(name, dims, f));
+        float[] f = new float[(int) stored];
+        data.asFloatBuffer().get(f); // one bulk copy, whatever the layout
+        out.add(
+            layout == null
+                ? ConstantDef.ofFloats(name, dims, f)
+                : ConstantDef.ofPacked(name, dims, layout, f));
       } else {
         long[] l = new long[(int) count];
         data.asLongBuffer().get(l);
@@ -321,6 +343,47 @@ public final class ModelReader {
       }
     }
     return out;
+  }
+
+  /**
+   * Reads a constant's layout field (version 2: u8 code, u32 groups, u32 width); null for
+   * row-major. The dims are already checked (non-negative, product within the element cap).
+   */
+  private PanelLayout layout(String what, DType dtype, long[] dims) {
+    int code = u8();
+    long groups = Integer.toUnsignedLong(i32());
+    long width = Integer.toUnsignedLong(i32());
+    if (code == Format.LAYOUT_ROW_MAJOR) {
+      if (groups != 0 || width != 0) {
+        throw fail(what + ": row-major layout with groups " + groups + ", width " + width);
+      }
+      return null;
+    }
+    if (code != Format.LAYOUT_ROW_PANELS && code != Format.LAYOUT_TRANSPOSED_ROW_PANELS) {
+      throw fail(what + ": unknown layout code " + code);
+    }
+    if (dtype != DType.FLOAT32) {
+      throw fail(what + ": a panel layout needs FLOAT32 data, not " + dtype);
+    }
+    PanelLayout layout = PanelLayout.of(groups, width, code == Format.LAYOUT_TRANSPOSED_ROW_PANELS);
+    if (layout == null) {
+      throw fail(
+          what
+              + ": bad panel layout (code "
+              + code
+              + ", groups "
+              + groups
+              + ", width "
+              + width
+              + "; width must be 1.."
+              + PanelLayout.MAX_WIDTH
+              + ", groups >= 1, and 1 when transposed)");
+    }
+    String misfit = layout.misfit(dims);
+    if (misfit != null) {
+      throw fail(what + ": " + misfit);
+    }
+    return layout;
   }
 
   private List<NodeDef> nodes() {

@@ -166,8 +166,8 @@ class ModelFormatTest {
     magic[1] = 'X';
     assertRejected(magic, "magic");
     byte[] version = bytes.clone();
-    version[8] = 2;
-    assertRejected(version, "version 2.0");
+    version[8] = 3;
+    assertRejected(version, "version 3.0");
     assertRejected(new byte[0], "too short");
     assertRejected("PK\u0003\u0004 this is a zip".getBytes(), "magic");
   }
