@@ -23,7 +23,9 @@ final class ConvOp extends Op {
   private final Window win;
   private final int group;
   private final int[] wShape;
-  private final float[] packedW; // per-group packed A panels, null if W is not constant
+  // per-group packed A panels (see weightLayout); W itself for a depthwise conv; null if W is not
+  // a constant
+  private final float[] packedW;
   private final GemmMicroKernel gemm;
   private Activation act;
 
