@@ -70,9 +70,10 @@ final class CompiledGraph {
                 + options.maxTensorElements()
                 + " elements");
       }
-      int[] shape = new int[c.shape().length];
+      long[] dims = c.shape();
+      int[] shape = new int[dims.length];
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = (int) c.shape()[i];
+        shape[i] = (int) dims[i];
       }
       Object data = c.dtype() != DType.FLOAT32 ? c.longs() : c.layout() != null ? c : c.floats();
       define(c.name(), c.dtype(), data, shape);

@@ -59,6 +59,7 @@ public final class ModelReader {
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT);
+  private final byte[] ascii = new byte[256];
   private int end;
   private String where = "header";
 
@@ -489,6 +490,17 @@ public final class ModelReader {
       throw fail("string length " + Integer.toUnsignedString(len) + " exceeds 1 MiB");
     }
     need(len, "string");
+    if (len <= ascii.length) { // the common case, names of a few ASCII characters: no decoder
+      buf.get(ascii, 0, len);
+      boolean plain = true;
+      for (int i = 0; i < len && plain; i++) {
+        plain = ascii[i] >= 0;
+      }
+      if (plain) {
+        return new String(ascii, 0, len, StandardCharsets.ISO_8859_1);
+      }
+      buf.position(buf.position() - len);
+    }
     ByteBuffer b = buf.duplicate().limit(buf.position() + len);
     buf.position(buf.position() + len);
     try {
