@@ -31,10 +31,15 @@ final class CompiledGraph {
   final List<DType> dtypes = new ArrayList<>();
 
   /**
-   * Constant data by value id: float[] or long[]; null for non-constants; the ConstantDef for a
-   * constant stored in a panel layout whose row-major data no op reads (every use took it packed).
+   * Constant data by value id: float[] or long[]; null for non-constants; {@link #TAKEN_PACKED} for
+   * a float constant that every use took packed (the ops hold the packed data; no row-major copy is
+   * kept). While ops are parsed, a ConstantDef stands for a constant stored in a panel layout whose
+   * row-major data nobody has asked for yet.
    */
   final List<Object> constData = new ArrayList<>();
+
+  /** The {@link #constData} of a constant whose every use took it packed. */
+  static final Object TAKEN_PACKED = new Object();
 
   final List<int[]> constShapes = new ArrayList<>();
   final int[] inputIds;
@@ -79,6 +84,7 @@ final class CompiledGraph {
       define(c.name(), c.dtype(), data, shape);
     }
     int[] packedTakes = new int[ids.size()]; // by constant id: uses served in a panel layout
+    boolean[] askedRowMajor = new boolean[ids.size()]; // by constant id: constantFloats called
     if (weightBytes > options.maxWeightBytes()) {
       throw new ModelFormatException(
           name
@@ -99,7 +105,11 @@ final class CompiledGraph {
           @Override
           public float[] constantFloats(String value) {
             Integer id = ids.get(value);
-            return id == null ? null : rowMajor(id);
+            if (id == null) {
+              return null;
+            }
+            askedRowMajor[id] = true;
+            return rowMajor(id);
           }
 
           @Override
@@ -110,7 +120,11 @@ final class CompiledGraph {
               packedTakes[id]++;
               return ((ConstantDef) d).stored(); // as the file holds it: no copy, no repack
             }
-            float[] f = id == null ? null : rowMajor(id);
+            // the file holds another layout (or row-major): pack from the row-major data
+            float[] f =
+                d instanceof ConstantDef
+                    ? ((ConstantDef) d).floats()
+                    : d instanceof float[] ? (float[]) d : null;
             if (f == null) {
               return null;
             }
@@ -120,7 +134,8 @@ final class CompiledGraph {
               throw new IllegalArgumentException(misfit);
             }
             float[] packed = new float[Math.toIntExact(layout.packedSize(shape))];
-            layout.pack(packed, f, shape); // the file holds another layout (or row-major)
+            layout.pack(packed, f, shape);
+            packedTakes[id]++;
             return packed;
           }
 
@@ -233,7 +248,9 @@ final class CompiledGraph {
       }
     }
     for (int id = 0; id < packedTakes.length; id++) {
-      if (constData.get(id) instanceof ConstantDef && packedTakes[id] < uses[id]) {
+      if (packedTakes[id] > 0 && packedTakes[id] == uses[id] && !askedRowMajor[id]) {
+        constData.set(id, TAKEN_PACKED); // only the ops' packed copies are kept
+      } else if (constData.get(id) instanceof ConstantDef) {
         rowMajor(id); // some use reads the value itself: it needs the row-major data
       }
     }

@@ -37,7 +37,7 @@ class PackedWeightsTest {
 
   /**
    * x (1, 4, 6, 6) -> Conv 3x3 (8) + Relu -> depthwise Conv 3x3 (group 8) -> Conv 1x1 (group 2, 6)
-   * -> GlobalAveragePool -> Flatten -> Gemm transB (5) -> Gemm (3) = y.
+   * -> GlobalAveragePool -> Flatten -> Gemm transB (5) -> Gemm (3) -> MatMul (4) = y.
    */
   static ModelWriter network() {
     Random r = new Random(42);
@@ -52,6 +52,7 @@ class PackedWeightsTest {
         .addConstant("g1.w", new long[] {5, 6}, random(r, 30))
         .addConstant("g1.b", new long[] {5}, random(r, 5))
         .addConstant("g2.w", new long[] {5, 3}, random(r, 15))
+        .addConstant("m.w", new long[] {3, 4}, random(r, 12))
         .addNode(
             "Conv",
             "a",
@@ -75,7 +76,8 @@ class PackedWeightsTest {
             List.of("flat", "g1.w", "g1.b"),
             List.of("g1"),
             Attribute.of("transB", 1L))
-        .addNode("Gemm", "g2", List.of("g1", "g2.w"), List.of("y"))
+        .addNode("Gemm", "g2", List.of("g1", "g2.w"), List.of("g2"))
+        .addNode("MatMul", "mm", List.of("g2", "m.w"), List.of("y"))
         .addOutput("y", DType.FLOAT32);
   }
 
@@ -105,7 +107,8 @@ class PackedWeightsTest {
             "a.w", PanelLayout.rows(1, 4),
             "c.w", PanelLayout.rows(2, 4),
             "g1.w", PanelLayout.rows(1, 8),
-            "g2.w", PanelLayout.transposedRows(8)),
+            "g2.w", PanelLayout.transposedRows(8),
+            "m.w", PanelLayout.transposedRows(8)),
         chosen,
         "depthwise weights (read in place) and biases stay row-major");
   }
@@ -141,7 +144,8 @@ class PackedWeightsTest {
             .storeAs("c.w", PanelLayout.rows(2, 3))
             .storeAs("dw.w", PanelLayout.rows(8, 3))
             .storeAs("g1.w", PanelLayout.rows(1, 3))
-            .storeAs("g2.w", PanelLayout.transposedRows(3));
+            .storeAs("g2.w", PanelLayout.transposedRows(3))
+            .storeAs("m.w", PanelLayout.rows(1, 2));
     files.add(odd.toByteArray());
     for (boolean scalar : new boolean[] {true, false}) {
       float[] expect = run(rowMajor, scalar);
@@ -152,19 +156,81 @@ class PackedWeightsTest {
   }
 
   @Test
-  void aWeightInTheKernelsLayoutIsUsedAsStoredWithoutARowMajorCopy() {
+  void weightsTakenPackedKeepNoRowMajorCopy() {
     GemmMicroKernel k = Kernels.scalarGemm();
     ModelWriter w = network();
     WeightLayouts.choose(w.build(), k).forEach(w::storeAs);
-    w.storeAs("g2.w", PanelLayout.transposedRows(3)); // not the kernel's: repacked
-    ModelFile file = ModelReader.read(w.toByteArray(), "m", ModelReader.Limits.DEFAULT);
-    CompiledGraph g = new CompiledGraph("m", file, Options.defaults(), k);
-    for (String name : List.of("a.w", "c.w", "g1.w")) {
-      Object data = g.constData.get(g.ids.get(name));
-      assertInstanceOf(ConstantDef.class, data, name + " keeps only its packed data");
+    w.storeAs("g2.w", PanelLayout.transposedRows(3)); // not the kernel's: repacked at load
+    ModelFile packed = ModelReader.read(w.toByteArray(), "m", ModelReader.Limits.DEFAULT);
+    ModelFile plain = ModelReader.read(network().toByteArray(), "m", ModelReader.Limits.DEFAULT);
+    for (ModelFile file : List.of(packed, plain)) {
+      CompiledGraph g = new CompiledGraph("m", file, Options.defaults(), k);
+      for (String name : List.of("a.w", "c.w", "g1.w", "g2.w", "m.w")) {
+        assertSame(CompiledGraph.TAKEN_PACKED, g.constData.get(g.ids.get(name)), name);
+      }
+      assertInstanceOf(float[].class, g.constData.get(g.ids.get("dw.w")), "read in place");
+      assertInstanceOf(float[].class, g.constData.get(g.ids.get("a.b")), "biases are read");
     }
-    assertInstanceOf(float[].class, g.constData.get(g.ids.get("g2.w")), "repacked from row-major");
-    assertInstanceOf(float[].class, g.constData.get(g.ids.get("dw.w")), "read in place");
+    // the weights in the kernel's layout were not unpacked either
+    assertEquals(null, packedRowMajorIfAny(packed, "a.w"));
+  }
+
+  /** The row-major data a ConstantDef has unpacked so far, read without unpacking. */
+  private static float[] packedRowMajorIfAny(ModelFile file, String name) {
+    for (ConstantDef c : file.constants()) {
+      if (c.name().equals(name)) {
+        try {
+          java.lang.reflect.Field f = ConstantDef.class.getDeclaredField("rowMajor");
+          f.setAccessible(true);
+          return (float[]) f.get(c);
+        } catch (ReflectiveOperationException e) {
+          throw new AssertionError(e);
+        }
+      }
+    }
+    throw new AssertionError(name);
+  }
+
+  @Test
+  void aThreeDConvThatRunsDepthwiseStillReadsItsWeights() {
+    // W (4, 1, 1, 3, 3), group 4: with input depth 1 the conv runs depthwise and reads W in place;
+    // with depth 3 it runs as a packed GEMM. Checked against the reference loop (W as an input).
+    float[] wData = random(new Random(9), 4 * 9);
+    for (int depth : new int[] {1, 3}) {
+      Random r = new Random(depth);
+      Tensor x = Tensor.of(random(r, 4 * depth * 25), 1, 4, depth, 5, 5);
+      Tensor wIn = Tensor.of(wData, 4, 1, 1, 3, 3);
+      ModelWriter constant =
+          new ModelWriter()
+              .addInput("x", DType.FLOAT32, 1, 4, depth, 5, 5)
+              .addConstant("w", new long[] {4, 1, 1, 3, 3}, wData)
+              .addNode("Conv", "c", List.of("x", "w"), List.of("y"), Attribute.of("group", 4L))
+              .addOutput("y", DType.FLOAT32);
+      WeightLayouts.choose(constant.build(), Kernels.gemm(false)).forEach(constant::storeAs);
+      ModelWriter reference =
+          new ModelWriter()
+              .addInput("x", DType.FLOAT32, 1, 4, depth, 5, 5)
+              .addInput("w", DType.FLOAT32, 4, 1, 1, 3, 3)
+              .addNode(
+                  "Conv",
+                  "c",
+                  List.of("x", "w"),
+                  List.of("y"),
+                  Attribute.of("group", 4L),
+                  Attribute.ofInts("kernel_shape", 1, 3, 3))
+              .addOutput("y", DType.FLOAT32);
+      float[] expect;
+      try (Model m = Model.load(reference.toByteArray(), "ref", Options.defaults())) {
+        expect = m.run(Map.of("x", x, "w", wIn)).get("y").floatData();
+      }
+      try (Model m = Model.load(constant.toByteArray(), "c", Options.defaults())) {
+        float[] got = m.run(Map.of("x", x)).get("y").floatData();
+        assertEquals(expect.length, got.length);
+        for (int i = 0; i < got.length; i++) {
+          assertEquals(expect[i], got[i], 1e-5f, "depth " + depth + ", element " + i);
+        }
+      }
+    }
   }
 
   @Test

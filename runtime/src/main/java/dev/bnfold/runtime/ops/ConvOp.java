@@ -101,6 +101,9 @@ final class ConvOp extends Op {
       PanelLayout layout = weightLayout(wShape, group, gemm);
       // depthwise: W itself, read in place by the depthwise path (only its presence matters)
       packed = layout == null ? c.constantFloats(wName) : c.constantPacked(wName, layout);
+      if (layout != null && wShape[1] == 1 && group > 1) {
+        c.constantFloats(wName); // a 3-D conv that may run depthwise (depth 1) reads W in place
+      }
     }
     return new ConvOp(n, win, (int) group, wShape, packed, gemm);
   }

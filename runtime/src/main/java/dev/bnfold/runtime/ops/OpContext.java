@@ -14,7 +14,8 @@ public interface OpContext {
    * The float data of a constant value in {@code layout}, or null if the value is not a float
    * constant: the data as the file stores it when the file holds that layout (no copy), else packed
    * from the row-major data. An op that takes a constant this way promises not to read the value's
-   * frame buffer, so that the row-major data need not exist (see {@code CompiledGraph}).
+   * frame buffer at run time unless it also asks for {@link #constantFloats}: when every use of a
+   * constant took it packed and none asked for it row-major, no row-major copy is kept.
    *
    * @throws IllegalArgumentException if the layout does not fit the constant's shape
    */

@@ -16,11 +16,11 @@ import java.util.Set;
 
 /**
  * The panel layouts a model file should store its weights in so that the runtime loads them with
- * one bulk copy and no repacking: the weights of Conv and Gemm nodes in the layout their packed
- * paths read with a given micro-kernel (the ops' own {@code weightLayout}, so the writer and the
- * ops cannot disagree). A constant gets a layout only when every use of it wants that same layout:
- * a constant also read by another node input, or that is a graph output, stays row-major. A runtime
- * whose kernel has other panel widths repacks at load, so any choice here runs everywhere.
+ * one bulk copy and no repacking: the weights of Conv, Gemm and MatMul nodes in the layout their
+ * packed paths read with a given micro-kernel (the ops' own {@code weightLayout}, so the writer and
+ * the ops cannot disagree). A constant gets a layout only when every use of it wants that same
+ * layout: a constant also read by another node input, or that is a graph output, stays row-major. A
+ * runtime whose kernel has other panel widths repacks at load, so any choice here runs everywhere.
  */
 public final class WeightLayouts {
   private WeightLayouts() {}
@@ -75,6 +75,8 @@ public final class WeightLayouts {
       }
     } else if (n.opType().equals("Gemm") && s.length == 2) {
       layout = GemmOp.weightLayout(intAttribute(n, "transB", 0) != 0, gemm);
+    } else if (n.opType().equals("MatMul") && s.length == 2) {
+      layout = MatMulOp.weightLayout(gemm);
     }
     return layout == null || layout.misfit(shape) != null ? null : layout;
   }
