@@ -26,6 +26,8 @@ import java.util.zip.CRC32;
  * Reads a bnfold model file (see {@code runtime/FORMAT.md}). Every count, offset, length, shape and
  * size is checked against the file length and the {@link Limits} before anything is allocated, so a
  * truncated or hostile file fails fast with a {@link ModelFormatException} naming the problem.
+ * Reads format versions 2.x and 1.x. Each constant's data is copied once, in bulk, into the array
+ * the runtime uses, in the layout the file stores it in (row-major or GEMM panels).
  */
 public final class ModelReader {
   /** Caps applied while reading, on top of the checks against the file length. */
