@@ -120,12 +120,8 @@ final class CompiledGraph {
               packedTakes[id]++;
               return ((ConstantDef) d).stored(); // as the file holds it: no copy, no repack
             }
-            // the file holds another layout (or row-major): pack from the row-major data
-            float[] f =
-                d instanceof ConstantDef
-                    ? ((ConstantDef) d).floats()
-                    : d instanceof float[] ? (float[]) d : null;
-            if (f == null) {
+            // the file holds another layout (another kernel's panels, or row-major): repack
+            if (!(d instanceof ConstantDef || d instanceof float[])) {
               return null;
             }
             int[] shape = constShapes.get(id);
@@ -134,7 +130,12 @@ final class CompiledGraph {
               throw new IllegalArgumentException(misfit);
             }
             float[] packed = new float[Math.toIntExact(layout.packedSize(shape))];
-            layout.pack(packed, f, shape);
+            if (d instanceof ConstantDef) {
+              ConstantDef c = (ConstantDef) d;
+              c.layout().repack(packed, layout, c.stored(), shape);
+            } else {
+              layout.pack(packed, (float[]) d, shape);
+            }
             packedTakes[id]++;
             return packed;
           }

@@ -174,6 +174,48 @@ public final class PanelLayout {
     }
   }
 
+  /**
+   * Packs {@code src}, a tensor of {@code shape} stored in this layout, into {@code dst} in layout
+   * {@code to} ({@code to.packedSize(shape)} floats): the same as {@link #unpack} then {@code
+   * to.pack}, without the row-major copy when only the panel width differs (a file written for
+   * another kernel).
+   */
+  public void repack(float[] dst, PanelLayout to, float[] src, long[] shape) {
+    if (to.groups != groups || to.transposed != transposed) {
+      float[] rowMajor =
+          new float[Math.toIntExact(rowsOf(shape) * groups * depthOf(shape, transposed))];
+      unpack(rowMajor, src, shape);
+      to.pack(dst, rowMajor, shape);
+      return;
+    }
+    int r = (int) rowsOf(shape);
+    int k = (int) depthOf(shape, transposed);
+    int per = Gemm.packedASize(r, k, width);
+    int wt = to.width;
+    int perTo = Gemm.packedASize(r, k, wt);
+    int padded = (r + wt - 1) / wt * wt;
+    for (int g = 0; g < groups; g++) {
+      for (int i = 0; i < padded; i++) { // row i of A_g: stride width in src, wt in dst
+        int d = g * perTo + i / wt * wt * k + i % wt;
+        if (i >= r) {
+          for (int kk = 0; kk < k; kk++) {
+            dst[d + kk * wt] = 0f;
+          }
+          continue;
+        }
+        int sr = g * per + i / width * width * k + i % width;
+        for (int kk = 0; kk < k; kk++) {
+          dst[d + kk * wt] = src[sr + kk * width];
+        }
+      }
+    }
+  }
+
+  /** {@link #repack(float[], PanelLayout, float[], long[])} for an int shape. */
+  public void repack(float[] dst, PanelLayout to, float[] src, int[] shape) {
+    repack(dst, to, src, toLong(shape));
+  }
+
   private static long[] toLong(int[] shape) {
     long[] s = new long[shape.length];
     for (int i = 0; i < s.length; i++) {

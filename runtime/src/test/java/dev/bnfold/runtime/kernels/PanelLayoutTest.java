@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,6 +106,39 @@ class PanelLayoutTest {
       float[] back = new float[n];
       layout.unpack(back, packed, shape);
       assertArrayEquals(t, back, Arrays.toString(shape));
+    }
+  }
+
+  @Test
+  void repackEqualsUnpackThenPack() {
+    Random r = new Random(11);
+    long[][] shapes = {{8, 3, 3, 3}, {13, 5}, {6, 4, 1, 1}, {1, 7}, {0, 4}, {12, 2}};
+    int[] widths = {1, 3, 4, 8, 16};
+    for (long[] shape : shapes) {
+      int n = (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+      float[] t = KernelTestSupport.random(r, n);
+      List<PanelLayout> layouts = new ArrayList<>();
+      for (int w : widths) {
+        layouts.add(PanelLayout.rows(1, w));
+        if (shape[0] % 2 == 0) {
+          layouts.add(PanelLayout.rows(2, w));
+        }
+        if (shape.length == 2) {
+          layouts.add(PanelLayout.transposedRows(w));
+        }
+      }
+      for (PanelLayout from : layouts) {
+        float[] src = new float[(int) from.packedSize(shape)];
+        from.pack(src, t, shape);
+        for (PanelLayout to : layouts) {
+          float[] expect = new float[(int) to.packedSize(shape)];
+          to.pack(expect, t, shape);
+          float[] got = new float[expect.length];
+          Arrays.fill(got, Float.NaN);
+          from.repack(got, to, src, shape);
+          assertArrayEquals(expect, got, Arrays.toString(shape) + " " + from + " -> " + to);
+        }
+      }
     }
   }
 
