@@ -6,6 +6,7 @@ import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import dev.bnfold.runtime.ops.Activation;
 import dev.bnfold.runtime.ops.Op;
 import dev.bnfold.runtime.ops.OpContext;
@@ -32,8 +33,16 @@ final class CompiledGraph {
   final List<String> valueNames = new ArrayList<>();
   final List<DType> dtypes = new ArrayList<>();
 
-  /** Constant data by value id: float[] or long[]; null for non-constants. */
+  /**
+   * Constant data by value id: float[] or long[]; null for non-constants; {@link #TAKEN_PACKED} for
+   * a float constant that every use took packed (the ops hold the packed data; no row-major copy is
+   * kept). While ops are parsed, a ConstantDef stands for a constant stored in a panel layout whose
+   * row-major data nobody has asked for yet.
+   */
   final List<Object> constData = new ArrayList<>();
+
+  /** The {@link #constData} of a constant whose every use took it packed. */
+  static final Object TAKEN_PACKED = new Object();
 
   final List<int[]> constShapes = new ArrayList<>();
   final int[] inputIds;
@@ -69,12 +78,16 @@ final class CompiledGraph {
                 + options.maxTensorElements()
                 + " elements");
       }
-      int[] shape = new int[c.shape().length];
+      long[] dims = c.shape();
+      int[] shape = new int[dims.length];
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = (int) c.shape()[i];
+        shape[i] = (int) dims[i];
       }
-      define(c.name(), c.dtype(), c.dtype() == DType.FLOAT32 ? c.floats() : c.longs(), shape);
+      Object data = c.dtype() != DType.FLOAT32 ? c.longs() : c.layout() != null ? c : c.floats();
+      define(c.name(), c.dtype(), data, shape);
     }
+    int[] packedTakes = new int[ids.size()]; // by constant id: uses served in a panel layout
+    boolean[] askedRowMajor = new boolean[ids.size()]; // by constant id: constantFloats called
     if (weightBytes > options.maxWeightBytes()) {
       throw new ModelFormatException(
           name
@@ -95,8 +108,39 @@ final class CompiledGraph {
           @Override
           public float[] constantFloats(String value) {
             Integer id = ids.get(value);
+            if (id == null) {
+              return null;
+            }
+            askedRowMajor[id] = true;
+            return rowMajor(id);
+          }
+
+          @Override
+          public float[] constantPacked(String value, PanelLayout layout) {
+            Integer id = ids.get(value);
             Object d = id == null ? null : constData.get(id);
-            return d instanceof float[] ? (float[]) d : null;
+            if (d instanceof ConstantDef && layout.equals(((ConstantDef) d).layout())) {
+              packedTakes[id]++;
+              return ((ConstantDef) d).stored(); // as the file holds it: no copy, no repack
+            }
+            // the file holds another layout (another kernel's panels, or row-major): repack
+            if (!(d instanceof ConstantDef || d instanceof float[])) {
+              return null;
+            }
+            int[] shape = constShapes.get(id);
+            String misfit = layout.misfit(shape);
+            if (misfit != null) {
+              throw new IllegalArgumentException(misfit);
+            }
+            float[] packed = new float[Math.toIntExact(layout.packedSize(shape))];
+            if (d instanceof ConstantDef) {
+              ConstantDef c = (ConstantDef) d;
+              c.layout().repack(packed, layout, c.stored(), shape);
+            } else {
+              layout.pack(packed, (float[]) d, shape);
+            }
+            packedTakes[id]++;
+            return packed;
           }
 
           @Override
@@ -112,6 +156,22 @@ final class CompiledGraph {
             return id == null || constData.get(id) == null ? null : constShapes.get(id).clone();
           }
         };
+
+    int[] uses = new int[ids.size()]; // by constant id: node inputs and graph outputs reading it
+    for (NodeDef node : file.nodes()) {
+      for (String v : node.inputs()) {
+        Integer id = ids.get(v);
+        if (id != null) {
+          uses[id]++;
+        }
+      }
+    }
+    for (ValueInfo v : file.outputs()) {
+      Integer id = ids.get(v.name());
+      if (id != null) {
+        uses[id]++;
+      }
+    }
 
     List<String> problems = new ArrayList<>();
     boolean allFormat = true;
@@ -191,8 +251,26 @@ final class CompiledGraph {
                 + "; only FLOAT32 outputs are supported");
       }
     }
+    for (int id = 0; id < packedTakes.length; id++) {
+      if (packedTakes[id] > 0 && packedTakes[id] == uses[id] && !askedRowMajor[id]) {
+        constData.set(id, TAKEN_PACKED); // only the ops' packed copies are kept
+      } else if (constData.get(id) instanceof ConstantDef) {
+        rowMajor(id); // some use reads the value itself: it needs the row-major data
+      }
+    }
     fuseSwish();
     fuseActivations();
+  }
+
+  /** The row-major float data of constant {@code id} (unpacked once if stored packed), or null. */
+  private float[] rowMajor(int id) {
+    Object d = constData.get(id);
+    if (d instanceof ConstantDef) {
+      float[] f = ((ConstantDef) d).floats();
+      constData.set(id, f);
+      return f;
+    }
+    return d instanceof float[] ? (float[]) d : null;
   }
 
   private int define(String name, DType dtype, Object data, int[] shape) {

@@ -12,10 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A loaded bnfold model, ready to run.
@@ -50,28 +47,13 @@ public final class Model implements AutoCloseable {
   private final Options options;
   private final Map<String, Integer> inputIndex = new HashMap<>();
   private final Map<Key, Plan> plans = new ConcurrentHashMap<>();
-  private final ExecutorService pool;
   private final Parallel parallel;
   private volatile boolean closed;
 
   private Model(CompiledGraph graph, Options options) {
     this.graph = graph;
     this.options = options;
-    if (options.threads() > 1) {
-      AtomicInteger count = new AtomicInteger();
-      this.pool =
-          Executors.newFixedThreadPool(
-              options.threads() - 1,
-              r -> {
-                Thread t = new Thread(r, "bnfold-" + graph.name + "-" + count.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-              });
-      this.parallel = Parallel.over(pool, options.threads());
-    } else {
-      this.pool = null;
-      this.parallel = Parallel.SEQUENTIAL;
-    }
+    this.parallel = Parallel.pool(options.threads(), "bnfold-" + graph.name);
     for (int i = 0; i < graph.inputs.size(); i++) {
       inputIndex.put(graph.inputs.get(i).name(), i);
     }
@@ -442,9 +424,7 @@ public final class Model implements AutoCloseable {
   public void close() {
     closed = true;
     plans.clear();
-    if (pool != null) {
-      pool.shutdown();
-    }
+    parallel.shutdown();
   }
 
   /** Number of ops after fusion (for tests). */

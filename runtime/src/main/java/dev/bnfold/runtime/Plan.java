@@ -25,6 +25,8 @@ final class Plan {
   final int[][] outputShapes;
   private final CompiledGraph graph;
   private final Step[] steps;
+  private final int[] stepOp; // op index of each step
+  private final String[] stepKernel; // kernel each step uses, for the profile
   private final int arenaSize;
   private final int scratchSize;
   private final int[] root; // alias root per value
@@ -128,6 +130,8 @@ final class Plan {
     TreeMap<Integer, int[]> live = new TreeMap<>(); // offset -> {size, root}
     int top = 0;
     List<Step> bound = new ArrayList<>();
+    List<Integer> boundOps = new ArrayList<>();
+    List<String> kernels = new ArrayList<>();
     int scratch = 0;
     for (int k = 0; k < nOps; k++) {
       final int step = k;
@@ -172,9 +176,13 @@ final class Plan {
       }
       Binding b = new Binding(inShapes, outShapes, inIds, outIds.clone(), g.gemm);
       bound.add(op.bind(b));
+      boundOps.add(k);
+      kernels.add(b.kernelName() != null ? b.kernelName() : op.node().opType());
       scratch = Math.max(scratch, b.scratch());
     }
     steps = bound.toArray(new Step[0]);
+    stepOp = boundOps.stream().mapToInt(Integer::intValue).toArray();
+    stepKernel = kernels.toArray(new String[0]);
     arenaSize = top;
     scratchSize = scratch;
     List<Integer> aliases = new ArrayList<>();
@@ -256,6 +264,62 @@ final class Plan {
 
   /** Runs the plan: inputs in graph-input order, outputs copied into {@code outputs}. */
   void run(float[][] inputs, float[][] outputs) {
+    run(inputs, outputs, null);
+  }
+
+  /**
+   * Runs the plan {@code runs} times, timing every step, and returns the per-step medians. The
+   * outputs of the last run are left in {@code outputs}.
+   */
+  Profile profile(float[][] inputs, float[][] outputs, int runs) {
+    long[][] nanos = new long[runs][steps.length];
+    long[] totals = new long[runs];
+    for (int r = 0; r < runs; r++) {
+      run(inputs, outputs, nanos[r]);
+      for (long t : nanos[r]) {
+        totals[r] += t;
+      }
+    }
+    List<Profile.Layer> layers = new ArrayList<>();
+    long[] column = new long[runs];
+    for (int s = 0; s < steps.length; s++) {
+      int k = stepOp[s];
+      Op op = graph.ops.get(k);
+      for (int r = 0; r < runs; r++) {
+        column[r] = nanos[r][s];
+      }
+      int[] outIds = graph.opOutputs.get(k);
+      int[] in = graph.opInputs.get(k);
+      int[][] inShapes = new int[in.length][];
+      for (int i = 0; i < in.length; i++) {
+        inShapes[i] = in[i] < 0 ? null : shapes[in[i]];
+      }
+      int[] out = shapes[outIds[0]];
+      String type = op.node().opType();
+      if (op.fused() != null) {
+        type += "+" + op.fused().kind().name().toLowerCase(java.util.Locale.ROOT);
+      }
+      layers.add(
+          new Profile.Layer(
+              op.node().name(),
+              type,
+              stepKernel[s],
+              Arrays.stream(out).asLongStream().toArray(),
+              Flops.of(op.node().opType(), inShapes, out),
+              median(column) / 1e6));
+    }
+    return new Profile(layers, runs, median(totals) / 1e6);
+  }
+
+  private static double median(long[] v) {
+    long[] s = v.clone();
+    Arrays.sort(s);
+    int n = s.length;
+    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
+  }
+
+  /** Runs the plan; when {@code nanos} is non-null, adds each step's time to it. */
+  private void run(float[][] inputs, float[][] outputs, long[] nanos) {
     Frame f = acquire();
     try {
       for (int i = 0; i < inputs.length; i++) {
@@ -265,8 +329,16 @@ final class Plan {
         f.buf[v] = f.buf[root[v]];
         f.off[v] = f.off[root[v]];
       }
-      for (Step s : steps) {
-        s.run(f);
+      if (nanos == null) {
+        for (Step s : steps) {
+          s.run(f);
+        }
+      } else {
+        for (int s = 0; s < steps.length; s++) {
+          long t0 = System.nanoTime();
+          steps[s].run(f);
+          nanos[s] += System.nanoTime() - t0;
+        }
       }
       for (int i = 0; i < outputs.length; i++) {
         int v = graph.outputIds[i];

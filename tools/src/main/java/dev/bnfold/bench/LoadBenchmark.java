@@ -4,6 +4,10 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.bnfold.runtime.Model;
 import dev.bnfold.runtime.Options;
+import dev.bnfold.runtime.format.ConstantDef;
+import dev.bnfold.runtime.format.ModelFile;
+import dev.bnfold.runtime.format.ModelReader;
+import dev.bnfold.runtime.format.ModelWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +27,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Start-up cost: loading a model in the runtime format from a file vs creating an ONNX Runtime
- * session for the original ONNX file (all optimizations, one thread), in the same run.
+ * session for the original ONNX file (all optimizations, one thread), in the same run. {@code
+ * bnfoldLoad} reads the file as {@code bnfold convert} writes it, weights in the panels of this
+ * JVM's GEMM kernel (one bulk copy); {@code bnfoldLoadRowMajor} the same model with every weight
+ * row-major, packed at load (what loading cost before the format stored panels).
  *
  * <pre>
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main LoadBenchmark
@@ -42,6 +49,7 @@ public class LoadBenchmark {
   public String model;
 
   private Path bfm;
+  private Path bfmRowMajor;
   private Path onnx;
 
   @Setup(Level.Trial)
@@ -50,16 +58,38 @@ public class LoadBenchmark {
     onnx = BenchModels.onnx(model);
     bfm = Files.createTempFile("bnfold-load-" + model, ".bfm");
     Files.write(bfm, p.runtimeBytes());
+    ModelFile file = ModelReader.read(p.runtimeBytes(), model, ModelReader.Limits.DEFAULT);
+    ModelWriter rowMajor = ModelWriter.from(file);
+    int packed = 0;
+    for (ConstantDef c : file.constants()) {
+      if (c.layout() != null) {
+        rowMajor.storeAs(c.name(), null);
+        packed++;
+      }
+    }
+    if (packed == 0) {
+      throw new IllegalStateException(model + ": the converter stored no weights in panels");
+    }
+    bfmRowMajor = Files.createTempFile("bnfold-load-" + model + "-rowmajor", ".bfm");
+    rowMajor.writeTo(bfmRowMajor);
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     Files.deleteIfExists(bfm);
+    Files.deleteIfExists(bfmRowMajor);
   }
 
   @Benchmark
   public Object bnfoldLoad() {
     Model m = Model.load(bfm, Options.defaults());
+    m.close();
+    return m;
+  }
+
+  @Benchmark
+  public Object bnfoldLoadRowMajor() {
+    Model m = Model.load(bfmRowMajor, Options.defaults());
     m.close();
     return m;
   }

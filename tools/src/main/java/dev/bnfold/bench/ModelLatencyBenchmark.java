@@ -27,9 +27,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * converted and its output checked against ONNX Runtime in setup, before timing.
  *
  * <pre>
- * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main ModelLatencyBenchmark \
- *     -p model=digits-cnn,mobilenet_v2,resnet18 -p threads=1
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main ModelLatencyBenchmark -rf json -rff jdk17.json
+ * /usr/bin/python3 tools/scripts/jmh_table.py jdk17.json
  * </pre>
+ *
+ * <p>By default all six sample CNNs at 1 and 2 threads; narrow with {@code -p model=...} and {@code
+ * -p threads=...}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -40,10 +43,17 @@ import org.openjdk.jmh.annotations.Warmup;
     value = 1,
     jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx4g"})
 public class ModelLatencyBenchmark {
-  @Param({"digits-cnn", "mobilenet_v2", "resnet18"})
+  @Param({
+    "digits-cnn",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "shufflenet_v2_x0_5",
+    "resnet18",
+    "efficientnet_b0"
+  })
   public String model;
 
-  @Param({"1"})
+  @Param({"1", "2"})
   public int threads;
 
   private Model bnfold;

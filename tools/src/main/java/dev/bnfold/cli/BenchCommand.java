@@ -8,11 +8,14 @@ import dev.bnfold.runtime.InvalidInputException;
 import dev.bnfold.runtime.Model;
 import dev.bnfold.runtime.Options;
 import dev.bnfold.runtime.PreparedRun;
+import dev.bnfold.runtime.Profile;
 import dev.bnfold.runtime.ValueInfo;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -57,13 +60,23 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
+  @Option(
+      names = "--profile",
+      description = {
+        "Also time every layer of the Java runtime (--runs runs): kernel chosen at load,",
+        "median ms, share of the total, GFLOP/s. With --json, under the key \"layers\"."
+      })
+  boolean profile;
+
   @Override
   public Integer call() throws Exception {
     if (runs < 1 || warmup < 0 || threads < 1) {
       throw new InvalidInputException("--runs and --threads must be >= 1, --warmup >= 0");
     }
     Latency java;
+    Profile layers = null;
     Map<String, NdArray> feed = new LinkedHashMap<>();
+    String kernel;
     try (Model m = RuntimeModels.open(model, Options.builder().threads(threads).build())) {
       SplittableRandom random = new SplittableRandom(0);
       long[][] shapes = new long[m.inputs().size()][];
@@ -81,11 +94,15 @@ final class BenchCommand implements Callable<Integer> {
         feed.put(v.name(), NdArray.ofFloats(shapes[i], in[i]));
       }
       PreparedRun run = m.prepare(shapes);
+      kernel = m.kernelName();
       float[][] out = new float[m.outputs().size()][];
       for (int i = 0; i < out.length; i++) {
         out[i] = new float[run.outputSize(i)];
       }
       java = Latency.measure(() -> run.run(in, out), warmup, runs);
+      if (profile) {
+        layers = run.profile(in, out, runs);
+      }
     }
     Latency ort = null;
     if (againstOrt) {
@@ -107,6 +124,21 @@ final class BenchCommand implements Callable<Integer> {
       m.put("ort_ms_median", ort == null ? null : ort.medianMs());
       m.put("ort_ms_p90", ort == null ? null : ort.p90Ms());
       m.put("ratio", ort == null ? null : java.medianMs() / ort.medianMs());
+      if (layers != null) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Profile.Layer l : layers.layers()) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("node", l.node());
+          row.put("op", l.opType());
+          row.put("kernel", l.kernel());
+          row.put("output_shape", l.outputShape());
+          row.put("ms_median", l.medianMs());
+          row.put("flops", l.flops());
+          row.put("gflops", Double.isNaN(l.gflops()) ? null : l.gflops());
+          rows.add(row);
+        }
+        m.put("layers", rows);
+      }
       o.println(new ObjectMapper().writeValueAsString(m));
     } else {
       o.printf("%s, batch 1, %d thread(s), median of %d runs:%n", model, threads, runs);
@@ -114,6 +146,10 @@ final class BenchCommand implements Callable<Integer> {
       if (ort != null) {
         o.printf("  ONNX Runtime:  %8.3f ms (p90 %.3f)%n", ort.medianMs(), ort.p90Ms());
         o.printf("  ratio (Java / ONNX Runtime): %.2f%n", java.medianMs() / ort.medianMs());
+      }
+      if (layers != null) {
+        o.printf("%nJava runtime per layer (kernel %s):%n", kernel);
+        o.print(layers);
       }
     }
     o.flush();

@@ -480,12 +480,12 @@ class BadInputTableTest {
             f -> run(f, f.file("m.bfm", patch(digitsBfm, 1, (byte) 'X')))));
     c.add(
         new Case(
-            "bfm-version-2",
-            "major version 2",
+            "bfm-version-3",
+            "major version 3",
             "run",
             BAD,
-            "unsupported format version 2.0",
-            f -> run(f, f.file("m.bfm", patch(digitsBfm, 8, (byte) 2)))));
+            "unsupported format version 3.0",
+            f -> run(f, f.file("m.bfm", patch(digitsBfm, 8, (byte) 3)))));
     c.add(
         new Case(
             "bfm-flags",

@@ -103,6 +103,40 @@ class RuntimeCommandsTest {
   }
 
   @Test
+  void benchProfileNamesEveryLayerWithItsKernel() throws Exception {
+    CliRunner r =
+        CliRunner.run(
+            "bench",
+            SampleModels.onnx("digits-cnn").toString(),
+            "--profile",
+            "--json",
+            "--runs",
+            "3",
+            "--warmup",
+            "1");
+    assertEquals(0, r.exitCode(), r.err());
+    JsonNode layers = new ObjectMapper().readTree(r.out()).get("layers");
+    assertTrue(layers != null && layers.size() > 0, r.out());
+    int convs = 0;
+    for (JsonNode l : layers) {
+      for (String key : new String[] {"node", "op", "kernel", "output_shape", "ms_median"}) {
+        assertTrue(l.has(key), key + " in " + l);
+      }
+      if (l.get("op").asText().startsWith("Conv")) {
+        convs++;
+        assertTrue(l.get("flops").asLong() > 0, l.toString());
+      }
+    }
+    // digits-cnn has 3 Conv nodes (models/README.md); none may vanish from the profile
+    assertEquals(3, convs, r.out());
+    CliRunner text =
+        CliRunner.run(
+            "bench", SampleModels.onnx("digits-cnn").toString(), "--profile", "--runs", "3");
+    assertEquals(0, text.exitCode(), text.err());
+    assertTrue(text.out().contains("GFLOP/s") && text.out().contains("kernel"), text.out());
+  }
+
+  @Test
   void demoAgreesOnTheWholeTestSet() {
     Path model = SampleModels.onnx("digits-cnn");
     CliRunner r = CliRunner.run("demo", "--model", model.toString(), "--runs", "50");

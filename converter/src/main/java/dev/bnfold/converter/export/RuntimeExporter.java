@@ -13,6 +13,8 @@ import dev.bnfold.runtime.UnsupportedModelException;
 import dev.bnfold.runtime.format.Attribute;
 import dev.bnfold.runtime.format.ModelFile;
 import dev.bnfold.runtime.format.ModelWriter;
+import dev.bnfold.runtime.kernels.Kernels;
+import dev.bnfold.runtime.ops.WeightLayouts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,8 +28,9 @@ import java.util.Set;
  * Writes a (converted) graph in the runtime's model format. Nodes map one to one onto runtime nodes
  * with the same op type and attributes, except that a {@code Mul} by a per-channel constant
  * followed by an {@code Add} of one (what a standalone BatchNormalization becomes) is written as a
- * single {@code ChannelAffine}. Everything the runtime cannot hold is collected and reported at
- * once.
+ * single {@code ChannelAffine}. Conv and Gemm weights are stored in the panel layout of this JVM's
+ * GEMM kernel (see {@link WeightLayouts}). Everything the runtime cannot hold is collected and
+ * reported at once.
  */
 public final class RuntimeExporter {
   private RuntimeExporter() {}
@@ -147,6 +150,9 @@ public final class RuntimeExporter {
               + " thing(s): "
               + String.join("; ", problems));
     }
+    // Conv and Gemm weights stored in the panels this JVM's GEMM kernel reads: loading them is
+    // one bulk copy (a runtime whose kernel has other panel widths repacks them at load).
+    WeightLayouts.choose(w.build(), Kernels.gemm(false)).forEach(w::storeAs);
     return w;
   }
 

@@ -35,6 +35,25 @@ class RuntimeCheckModelsTest {
   @ParameterizedTest
   @MethodSource("models")
   void javaRuntimeAgreesWithOnnxRuntime(String name) {
+    check(name, Options.defaults());
+  }
+
+  /**
+   * The sample models again on the other kernel paths: the plain-Java kernels (what Android runs),
+   * and the Vector API kernels split across two intra-op threads.
+   */
+  @ParameterizedTest
+  @MethodSource("sampleModels")
+  void scalarKernelsAndTwoThreadsAgreeToo(String name) {
+    check(name, Options.builder().scalarOnly(true).build());
+    check(name, Options.builder().threads(2).build());
+  }
+
+  static Stream<String> sampleModels() {
+    return SampleModels.ALL.stream();
+  }
+
+  private static void check(String name, Options options) {
     Graph original = OnnxReader.load(SampleModels.onnx(name));
     ConversionResult converted =
         Converter.convert(original, Converter.Options.defaults().withVerify(false));
@@ -47,12 +66,18 @@ class RuntimeCheckModelsTest {
     inputs.add(Map.of(input, Npy.read(SampleModels.file(name, "input.npy"))));
     inputs.add(RandomInputs.sample(original.inputs(), new SplittableRandom(7)));
     RuntimeCheck.Result r =
-        RuntimeCheck.run(
-            original, converted.graph(), inputs, Tolerance.defaults(), Options.defaults(), false);
+        RuntimeCheck.run(original, converted.graph(), inputs, Tolerance.defaults(), options, false);
+    String label =
+        name
+            + " ("
+            + (options.scalarOnly() ? "scalar" : "vector")
+            + ", "
+            + options.threads()
+            + " thread(s))";
     for (OutputComparison c : r.comparison().outputs()) {
-      System.out.println(name + ": " + c.summary());
-      assertTrue(c.passed(), name + ": " + c.summary());
-      assertTrue(c.top1AllAgree(), name + ": " + c.summary());
+      System.out.println(label + ": " + c.summary());
+      assertTrue(c.passed(), label + ": " + c.summary());
+      assertTrue(c.top1AllAgree(), label + ": " + c.summary());
     }
   }
 }

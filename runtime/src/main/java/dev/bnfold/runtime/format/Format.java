@@ -7,8 +7,16 @@ final class Format {
   /** {@code \x89 B N F O L D \n}. */
   static final byte[] MAGIC = {(byte) 0x89, 'B', 'N', 'F', 'O', 'L', 'D', '\n'};
 
-  static final int MAJOR = 1;
+  /** Written by {@link ModelWriter}; the reader also reads major version 1 (no layout field). */
+  static final int MAJOR = 2;
+
   static final int MINOR = 0;
+
+  /** Constant layout codes (version 2). */
+  static final int LAYOUT_ROW_MAJOR = 0;
+
+  static final int LAYOUT_ROW_PANELS = 1;
+  static final int LAYOUT_TRANSPOSED_ROW_PANELS = 2;
   static final int HEADER_BYTES = 64;
   static final int ALIGN = 64;
   static final int MAX_STRING_BYTES = 1 << 20;

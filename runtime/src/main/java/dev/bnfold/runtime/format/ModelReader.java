@@ -4,6 +4,7 @@ import dev.bnfold.runtime.BnfoldIOException;
 import dev.bnfold.runtime.DType;
 import dev.bnfold.runtime.ModelFormatException;
 import dev.bnfold.runtime.ValueInfo;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -25,6 +26,8 @@ import java.util.zip.CRC32;
  * Reads a bnfold model file (see {@code runtime/FORMAT.md}). Every count, offset, length, shape and
  * size is checked against the file length and the {@link Limits} before anything is allocated, so a
  * truncated or hostile file fails fast with a {@link ModelFormatException} naming the problem.
+ * Reads format versions 2.x and 1.x. Each constant's data is copied once, in bulk, into the array
+ * the runtime uses, in the layout the file stores it in (row-major or GEMM panels).
  */
 public final class ModelReader {
   /** Caps applied while reading, on top of the checks against the file length. */
@@ -58,6 +61,7 @@ public final class ModelReader {
           .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT);
+  private final byte[] ascii = new byte[256];
   private int end;
   private String where = "header";
 
@@ -139,9 +143,13 @@ public final class ModelReader {
     }
     int major = Short.toUnsignedInt(buf.getShort());
     int minor = Short.toUnsignedInt(buf.getShort());
-    if (major != Format.MAJOR) {
+    if (major != Format.MAJOR && major != 1) {
       throw fail(
-          "unsupported format version " + major + "." + minor + "; this reader reads 1.x files");
+          "unsupported format version "
+              + major
+              + "."
+              + minor
+              + "; this reader reads 1.x and 2.x files");
     }
     int flags = buf.getInt();
     if (flags != 0) {
@@ -188,10 +196,10 @@ public final class ModelReader {
     where = "graph outputs";
     List<ValueInfo> outputs = valueInfos();
     where = "constants";
-    List<ConstantDef> constants = constants(dataOff, dataLen);
+    List<ConstantDef> constants = constants(dataOff, dataLen, major >= 2);
     where = "nodes";
     List<NodeDef> nodes = nodes();
-    if (buf.position() != end && minor == Format.MINOR) {
+    if (buf.position() != end && minor <= Format.MINOR) {
       throw fail((end - buf.position()) + " unexpected trailing bytes in the graph section");
     }
     where = "graph";
@@ -232,8 +240,8 @@ public final class ModelReader {
     return out;
   }
 
-  private List<ConstantDef> constants(long dataOff, long dataLen) {
-    int n = count(Integer.MAX_VALUE, 4 + 1 + 4 + 16, "constant count");
+  private List<ConstantDef> constants(long dataOff, long dataLen, boolean hasLayout) {
+    int n = count(Integer.MAX_VALUE, 4 + 1 + 4 + (hasLayout ? 9 : 0) + 16, "constant count");
     List<ConstantDef> out = new ArrayList<>(n);
     long total = 0;
     long[][] ranges = new long[n][];
@@ -245,7 +253,7 @@ public final class ModelReader {
       if (rank < 0 || rank > Format.MAX_RANK) {
         throw fail(what + ": rank " + rank + " outside [0, " + Format.MAX_RANK + "]");
       }
-      need((long) rank * 8 + 16, what);
+      need((long) rank * 8 + (hasLayout ? 9 : 0) + 16, what);
       long[] dims = new long[rank];
       long count = 1;
       for (int d = 0; d < rank; d++) {
@@ -264,9 +272,22 @@ public final class ModelReader {
         }
         count *= dims[d];
       }
+      PanelLayout layout = hasLayout ? layout(what, dtype, dims) : null;
+      long stored = layout == null ? count : layout.packedSize(dims);
+      if (stored > limits.maxTensorElements) {
+        throw fail(
+            what
+                + ": "
+                + stored
+                + " elements in "
+                + layout
+                + " exceed the cap of "
+                + limits.maxTensorElements
+                + " elements");
+      }
       long off = i64();
       long len = i64();
-      long expect = count * dtype.byteSize();
+      long expect = stored * dtype.byteSize();
       if (len != expect) {
         throw fail(
             what
@@ -274,6 +295,7 @@ public final class ModelReader {
                 + len
                 + " data bytes, but shape "
                 + Arrays.toString(dims)
+                + (layout == null ? "" : " in " + layout)
                 + " needs "
                 + expect);
       }
@@ -300,9 +322,12 @@ public final class ModelReader {
               .slice()
               .order(ByteOrder.LITTLE_ENDIAN);
       if (dtype == DType.FLOAT32) {
-        float[] f = new float[(int) count];
-        data.asFloatBuffer().get(f);
-        out.add(ConstantDef.ofFloats(name, dims, f));
+        float[] f = new float[(int) stored];
+        data.asFloatBuffer().get(f); // one bulk copy, whatever the layout
+        out.add(
+            layout == null
+                ? ConstantDef.ofFloats(name, dims, f)
+                : ConstantDef.ofPacked(name, dims, layout, f));
       } else {
         long[] l = new long[(int) count];
         data.asLongBuffer().get(l);
@@ -321,6 +346,47 @@ public final class ModelReader {
       }
     }
     return out;
+  }
+
+  /**
+   * Reads a constant's layout field (version 2: u8 code, u32 groups, u32 width); null for
+   * row-major. The dims are already checked (non-negative, product within the element cap).
+   */
+  private PanelLayout layout(String what, DType dtype, long[] dims) {
+    int code = u8();
+    long groups = Integer.toUnsignedLong(i32());
+    long width = Integer.toUnsignedLong(i32());
+    if (code == Format.LAYOUT_ROW_MAJOR) {
+      if (groups != 0 || width != 0) {
+        throw fail(what + ": row-major layout with groups " + groups + ", width " + width);
+      }
+      return null;
+    }
+    if (code != Format.LAYOUT_ROW_PANELS && code != Format.LAYOUT_TRANSPOSED_ROW_PANELS) {
+      throw fail(what + ": unknown layout code " + code);
+    }
+    if (dtype != DType.FLOAT32) {
+      throw fail(what + ": a panel layout needs FLOAT32 data, not " + dtype);
+    }
+    PanelLayout layout = PanelLayout.of(groups, width, code == Format.LAYOUT_TRANSPOSED_ROW_PANELS);
+    if (layout == null) {
+      throw fail(
+          what
+              + ": bad panel layout (code "
+              + code
+              + ", groups "
+              + groups
+              + ", width "
+              + width
+              + "; width must be 1.."
+              + PanelLayout.MAX_WIDTH
+              + ", groups >= 1, and 1 when transposed)");
+    }
+    String misfit = layout.misfit(dims);
+    if (misfit != null) {
+      throw fail(what + ": " + misfit);
+    }
+    return layout;
   }
 
   private List<NodeDef> nodes() {
@@ -426,6 +492,17 @@ public final class ModelReader {
       throw fail("string length " + Integer.toUnsignedString(len) + " exceeds 1 MiB");
     }
     need(len, "string");
+    if (len <= ascii.length) { // the common case, names of a few ASCII characters: no decoder
+      buf.get(ascii, 0, len);
+      boolean plain = true;
+      for (int i = 0; i < len && plain; i++) {
+        plain = ascii[i] >= 0;
+      }
+      if (plain) {
+        return new String(ascii, 0, len, StandardCharsets.ISO_8859_1);
+      }
+      buf.position(buf.position() - len);
+    }
     ByteBuffer b = buf.duplicate().limit(buf.position() + len);
     buf.position(buf.position() + len);
     try {

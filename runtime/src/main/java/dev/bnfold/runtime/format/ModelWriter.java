@@ -4,6 +4,7 @@ import dev.bnfold.runtime.BnfoldIOException;
 import dev.bnfold.runtime.DType;
 import dev.bnfold.runtime.ModelFormatException;
 import dev.bnfold.runtime.ValueInfo;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -40,6 +41,7 @@ public final class ModelWriter {
   private final List<ValueInfo> outputs = new ArrayList<>();
   private final List<ConstantDef> constants = new ArrayList<>();
   private final List<NodeDef> nodes = new ArrayList<>();
+  private int major = Format.MAJOR;
 
   /** Creates an empty writer. */
   public ModelWriter() {}
@@ -101,6 +103,30 @@ public final class ModelWriter {
   }
 
   /**
+   * Stores the FLOAT32 constant {@code name} in {@code layout} (null = row-major), e.g. in the
+   * panels of the GEMM kernel that will run it, so that the runtime loads it with one bulk copy.
+   * The data is repacked here; the values the model computes do not change.
+   *
+   * @throws IllegalArgumentException if there is no such FLOAT32 constant or the layout does not
+   *     fit its shape
+   */
+  public ModelWriter storeAs(String name, PanelLayout layout) {
+    for (int i = 0; i < constants.size(); i++) {
+      if (constants.get(i).name().equals(name)) {
+        constants.set(i, constants.get(i).storedAs(layout));
+        return this;
+      }
+    }
+    throw new IllegalArgumentException("no constant '" + name + "'");
+  }
+
+  /** Writes format version 1 (no layout field, row-major constants only); for tests. */
+  ModelWriter version1() {
+    this.major = 1;
+    return this;
+  }
+
+  /**
    * Appends a node; nodes must be added in topological order.
    *
    * @param opType ONNX op name, or {@code ChannelAffine}
@@ -141,6 +167,9 @@ public final class ModelWriter {
   /** Writes the model to {@code out} (not closed). */
   public void writeTo(OutputStream out) throws IOException {
     ModelFile model = build();
+    if (major == 1 && model.constants().stream().anyMatch(c -> c.layout() != null)) {
+      throw new IllegalStateException("format version 1 holds row-major constants only");
+    }
     byte[] meta = meta(model);
     long metaEnd = Format.HEADER_BYTES + (long) meta.length;
     long dataStart = Format.align(metaEnd);
@@ -156,7 +185,7 @@ public final class ModelWriter {
     crc.update(meta);
     ByteBuffer h = ByteBuffer.allocate(Format.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     h.put(Format.MAGIC);
-    h.putShort((short) Format.MAJOR).putShort((short) Format.MINOR).putInt(0);
+    h.putShort((short) major).putShort((short) Format.MINOR).putInt(0);
     h.putLong(dataStart + dataLen);
     h.putLong(Format.HEADER_BYTES).putLong(meta.length);
     h.putLong(dataStart).putLong(dataLen);
@@ -166,22 +195,23 @@ public final class ModelWriter {
     out.write(new byte[(int) (dataStart - metaEnd)]);
     long pos = 0;
     byte[] chunk = new byte[1 << 16];
+    ByteBuffer bb = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < offsets.length; i++) {
       ConstantDef c = model.constants().get(i);
-      ByteBuffer bb = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-      int n = c.size();
-      for (int k = 0; k < n; k++) {
-        if (bb.remaining() < 8) {
-          out.write(chunk, 0, bb.position());
-          bb.clear();
-        }
-        if (c.dtype() == DType.FLOAT32) {
-          bb.putFloat(c.floats()[k]);
+      float[] f = c.stored(); // as stored: row-major or packed panels
+      long[] l = c.longs();
+      int n = f != null ? f.length : l.length;
+      int per = chunk.length / c.dtype().byteSize();
+      for (int k = 0; k < n; k += per) {
+        int len = Math.min(per, n - k);
+        bb.clear();
+        if (f != null) {
+          bb.asFloatBuffer().put(f, k, len);
         } else {
-          bb.putLong(c.longs()[k]);
+          bb.asLongBuffer().put(l, k, len);
         }
+        out.write(chunk, 0, len * c.dtype().byteSize());
       }
-      out.write(chunk, 0, bb.position());
       pos = offsets[i] + c.byteSize();
       long next = i + 1 < offsets.length ? offsets[i + 1] : dataLen;
       out.write(new byte[(int) (next - pos)]);
@@ -209,11 +239,11 @@ public final class ModelWriter {
     return out.toByteArray();
   }
 
-  private static byte[] meta(ModelFile model) {
+  private byte[] meta(ModelFile model) {
     return metaWithOffsets(model, new long[model.constants().size()]);
   }
 
-  private static byte[] metaWithOffsets(ModelFile model, long[] offsets) {
+  private byte[] metaWithOffsets(ModelFile model, long[] offsets) {
     Out o = new Out();
     o.string(model.producer());
     o.i64(model.opset());
@@ -234,6 +264,15 @@ public final class ModelWriter {
       o.u32(shape.length);
       for (long d : shape) {
         o.i64(d);
+      }
+      if (major >= 2) {
+        PanelLayout l = c.layout();
+        o.u8(
+            l == null
+                ? Format.LAYOUT_ROW_MAJOR
+                : l.transposed() ? Format.LAYOUT_TRANSPOSED_ROW_PANELS : Format.LAYOUT_ROW_PANELS);
+        o.u32(l == null ? 0 : l.groups());
+        o.u32(l == null ? 0 : l.width());
       }
       o.i64(offsets[i]);
       o.i64(c.byteSize());

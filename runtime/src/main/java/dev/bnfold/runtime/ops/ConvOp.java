@@ -10,19 +10,23 @@ import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Epilogue;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import java.util.Arrays;
 
 /**
  * Conv (1-D, 2-D, 3-D; groups, depthwise, strides, dilations, pads, auto_pad). X (N, C, in...), W
  * (M, C/group, k...), optional B (M). Paths: direct depthwise when C == group; otherwise packed
- * GEMM with weights packed once at load (1x1 convs skip im2col); the reference loop when the
- * weights are not a constant. A fused activation is applied in the epilogue.
+ * GEMM with weights packed once at load, or stored packed in the model file (1x1 convs skip
+ * im2col); the reference loop when the weights are not a constant. A fused activation is applied in
+ * the epilogue.
  */
 final class ConvOp extends Op {
   private final Window win;
   private final int group;
   private final int[] wShape;
-  private final float[] packedW; // per-group packed A panels, null if W is not constant
+  // per-group packed A panels (see weightLayout); W itself for a depthwise conv; null if W is not
+  // a constant
+  private final float[] packedW;
   private final GemmMicroKernel gemm;
   private Activation act;
 
@@ -72,9 +76,9 @@ final class ConvOp extends Op {
     if (group < 1 || group > Integer.MAX_VALUE) {
       throw new ModelFormatException("node " + n.describe() + ": group " + group + " must be >= 1");
     }
-    float[] w = c.constantFloats(n.inputs().get(1));
+    String wName = n.inputs().get(1);
     float[] packed = null;
-    if (w != null) {
+    if (wShape != null && c.constantLongs(wName) == null) { // constant FLOAT32 weights
       if (wShape.length != ks.length + 2 || wShape[0] % group != 0) {
         throw new ModelFormatException(
             "node "
@@ -95,19 +99,24 @@ final class ConvOp extends Op {
                   + Arrays.toString(ks));
         }
       }
-      ConvGeometry g =
-          geometry(
-              win,
-              (int) group,
-              wShape[1] * (int) group,
-              wShape[0],
-              new int[] {1, 1, 1},
-              new int[] {1, 1, 1},
-              new int[3]);
-      packed = new float[Conv.packedWeightSize(g, gemm.mr())];
-      Conv.packWeights(packed, w, 0, g, gemm.mr());
+      PanelLayout layout = weightLayout(wShape, group, gemm);
+      // depthwise: W itself, read in place by the depthwise path (only its presence matters)
+      packed = layout == null ? c.constantFloats(wName) : c.constantPacked(wName, layout);
+      if (layout != null && wShape[1] == 1 && group > 1) {
+        c.constantFloats(wName); // a 3-D conv that may run depthwise (depth 1) reads W in place
+      }
     }
     return new ConvOp(n, win, (int) group, wShape, packed, gemm);
+  }
+
+  /**
+   * The layout the GEMM paths read constant weights (M, C/group, k...) in: per-group A panels of
+   * the kernel's mr rows; null for a 1-D or 2-D depthwise conv, whose path reads W in place. The
+   * model writer stores weights in this layout (see {@link WeightLayouts}).
+   */
+  static PanelLayout weightLayout(int[] wShape, long group, GemmMicroKernel gemm) {
+    boolean depthwise = wShape[1] == 1 && group > 1 && wShape.length <= 4; // Conv.isDepthwise
+    return depthwise ? null : PanelLayout.rows((int) group, gemm.mr());
   }
 
   private static ConvGeometry geometry(

@@ -3,6 +3,7 @@ package dev.bnfold.runtime.ops;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.PanelLayout;
 
 /**
  * Gemm: {@code Y (M, N) = alpha * op(A) * op(B) + beta * C}, C unidirectionally broadcast to (M,
@@ -42,16 +43,21 @@ final class GemmOp extends Op {
     float beta = a.f("beta", 1f);
     GemmOp probe = new GemmOp(n, ta, tb, alpha, beta, gemm, null);
     probe.arity(2, 3, 1);
-    float[] w = c.constantFloats(n.inputs().get(1));
     int[] ws = c.constantShape(n.inputs().get(1));
     float[] packed = null;
-    if (w != null && ws.length == 2) {
-      int k = tb ? ws[1] : ws[0];
-      int nn = tb ? ws[0] : ws[1];
-      packed = new float[Gemm.packedBSize(k, nn, gemm.nr())];
-      Gemm.packB(packed, 0, w, 0, ws[1], tb, k, nn, gemm.nr());
+    if (ws != null && ws.length == 2) {
+      packed = c.constantPacked(n.inputs().get(1), weightLayout(tb, gemm)); // null unless FLOAT32
     }
     return new GemmOp(n, ta, tb, alpha, beta, gemm, packed);
+  }
+
+  /**
+   * The layout of a constant B (rank 2) as {@link Gemm#packB} packs it: nr-column panels of op(B),
+   * that is nr-row panels of B (N, K) when transB, of B^T when B is (K, N). The model writer stores
+   * weights in this layout (see {@link WeightLayouts}).
+   */
+  static PanelLayout weightLayout(boolean transB, GemmMicroKernel gemm) {
+    return transB ? PanelLayout.rows(1, gemm.nr()) : PanelLayout.transposedRows(gemm.nr());
   }
 
   @Override

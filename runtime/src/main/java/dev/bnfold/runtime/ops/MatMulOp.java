@@ -3,6 +3,7 @@ package dev.bnfold.runtime.ops;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.PanelLayout;
 
 /**
  * MatMul with numpy semantics: A (..., M, K) x B (..., K, N), batch dims broadcast; a 1-D A gets a
@@ -22,14 +23,20 @@ final class MatMulOp extends Op {
 
   static Op create(NodeDef n, Attrs a, OpContext c, GemmMicroKernel gemm) {
     new MatMulOp(n, gemm, null).arity(2, 2, 1);
-    float[] w = c.constantFloats(n.inputs().get(1));
     int[] ws = c.constantShape(n.inputs().get(1));
     float[] packed = null;
-    if (w != null && ws.length == 2) {
-      packed = new float[Gemm.packedBSize(ws[0], ws[1], gemm.nr())];
-      Gemm.packB(packed, 0, w, 0, ws[1], false, ws[0], ws[1], gemm.nr());
+    if (ws != null && ws.length == 2) {
+      packed = c.constantPacked(n.inputs().get(1), weightLayout(gemm)); // null unless FLOAT32
     }
     return new MatMulOp(n, gemm, packed);
+  }
+
+  /**
+   * The layout of a constant 2-D B (K, N) as {@link Gemm#packB} packs it: nr-row panels of B^T. The
+   * model writer stores weights in this layout (see {@link WeightLayouts}).
+   */
+  static PanelLayout weightLayout(GemmMicroKernel gemm) {
+    return PanelLayout.transposedRows(gemm.nr());
   }
 
   @Override

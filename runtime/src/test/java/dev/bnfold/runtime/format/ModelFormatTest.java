@@ -2,6 +2,7 @@ package dev.bnfold.runtime.format;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +12,7 @@ import dev.bnfold.runtime.Model;
 import dev.bnfold.runtime.ModelFormatException;
 import dev.bnfold.runtime.Options;
 import dev.bnfold.runtime.Tensor;
+import dev.bnfold.runtime.kernels.PanelLayout;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -166,8 +168,8 @@ class ModelFormatTest {
     magic[1] = 'X';
     assertRejected(magic, "magic");
     byte[] version = bytes.clone();
-    version[8] = 2;
-    assertRejected(version, "version 2.0");
+    version[8] = 3;
+    assertRejected(version, "version 3.0");
     assertRejected(new byte[0], "too short");
     assertRejected("PK\u0003\u0004 this is a zip".getBytes(), "magic");
   }
@@ -293,15 +295,142 @@ class ModelFormatTest {
     assertRejected(longer, "declares");
   }
 
+  // ---- panel layouts (format 2) ----
+
+  private static float[] sampleInput() {
+    float[] x = new float[2 * 3 * 4 * 4];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (float) Math.sin(i);
+    }
+    return x;
+  }
+
+  private static float[] runSample(byte[] bytes) {
+    try (Model m = Model.load(bytes, "sample", Options.defaults())) {
+      return m.run(Map.of("x", Tensor.of(sampleInput(), 2, 3, 4, 4))).get("y").floatData();
+    }
+  }
+
+  @Test
+  void packedConstantsRoundTripAndRunTheSame() {
+    PanelLayout layout = PanelLayout.rows(1, 4);
+    byte[] bytes = sample().storeAs("w", layout).toByteArray();
+    assertEquals(2, bytes[8], "major version");
+    ModelFile m = ModelReader.read(bytes, "packed", LIMITS);
+    ConstantDef orig = sample().build().constants().get(0);
+    ConstantDef w = m.constants().get(0);
+    assertEquals(layout, w.layout());
+    float[] expect = new float[(int) layout.packedSize(orig.shape())];
+    layout.pack(expect, orig.floats(), orig.shape());
+    assertEquals(4 * 27, expect.length, "2 rows padded to one panel of 4");
+    assertArrayEquals(expect, w.stored(), "stored as packed");
+    assertArrayEquals(orig.floats(), w.floats(), "unpacked on request");
+    assertArrayEquals(orig.shape(), w.shape());
+    assertNull(m.constants().get(1).layout());
+    assertArrayEquals(bytes, ModelWriter.from(m).toByteArray());
+    assertArrayEquals(runSample(sample().toByteArray()), runSample(bytes));
+    // storing it row-major again gives the plain file back
+    assertArrayEquals(sample().toByteArray(), ModelWriter.from(m).storeAs("w", null).toByteArray());
+  }
+
+  @Test
+  void version1FilesAreStillRead() {
+    byte[] v1 = sample().version1().toByteArray();
+    assertEquals(1, v1[8], "major version");
+    ModelFile m = ModelReader.read(v1, "v1", LIMITS);
+    assertArrayEquals(sample().build().constants().get(0).floats(), m.constants().get(0).floats());
+    assertArrayEquals(runSample(sample().toByteArray()), runSample(v1));
+    assertThrows(
+        IllegalStateException.class,
+        () -> sample().storeAs("w", PanelLayout.rows(1, 4)).version1().toByteArray());
+  }
+
+  @Test
+  void storeAsRejectsUnknownAndMisfittingConstants() {
+    assertThrows(
+        IllegalArgumentException.class, () -> sample().storeAs("nope", PanelLayout.rows(1, 4)));
+    assertThrows(
+        IllegalArgumentException.class, () -> sample().storeAs("w", PanelLayout.rows(3, 4)));
+    assertThrows(
+        IllegalArgumentException.class, () -> sample().storeAs("shape", PanelLayout.rows(1, 4)));
+  }
+
+  /** A version-2 file with one constant "w" of the given layout fields, by hand from FORMAT.md. */
+  private static byte[] packedFile(
+      int dtype, long[] dims, int code, int groups, int width, long len, byte[] data) {
+    Meta m = new Meta();
+    m.header();
+    m.u32(0).u32(0).u32(1);
+    m.str("w").u8(dtype).u32(dims.length);
+    for (long d : dims) {
+      m.i64(d);
+    }
+    m.u8(code).u32(groups).u32(width);
+    m.i64(0).i64(len);
+    m.u32(0);
+    return assemble(m.bytes(), data, 2);
+  }
+
+  @Test
+  void handWrittenPanelsReadAsFormatMdSays() {
+    // W (2, 3) in row panels of width 4: packed[kk * 4 + r] = W[r, kk], rows 2 and 3 zero
+    ByteBuffer d = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+    float[][] w = {{1, 2, 3}, {4, 5, 6}};
+    for (int kk = 0; kk < 3; kk++) {
+      d.putFloat(w[0][kk]).putFloat(w[1][kk]).putFloat(0).putFloat(0);
+    }
+    ModelFile m =
+        ModelReader.read(packedFile(1, new long[] {2, 3}, 1, 1, 4, 48, d.array()), "hand", LIMITS);
+    assertEquals(PanelLayout.rows(1, 4), m.constants().get(0).layout());
+    assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, m.constants().get(0).floats());
+    // the same bytes as transposed panels of W' (3, 2): W'[kk, r] = packed[kk * 4 + r]
+    m = ModelReader.read(packedFile(1, new long[] {3, 2}, 2, 1, 4, 48, d.array()), "hand", LIMITS);
+    assertEquals(PanelLayout.transposedRows(4), m.constants().get(0).layout());
+    assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, m.constants().get(0).floats());
+  }
+
+  @Test
+  void badLayoutFieldsAreRejected() {
+    long[] dims = {2, 3};
+    byte[] data = new byte[64];
+    assertRejected(packedFile(1, dims, 3, 1, 4, 48, data), "unknown layout code 3");
+    assertRejected(packedFile(1, dims, 0, 1, 0, 24, data), "row-major layout with groups 1");
+    assertRejected(packedFile(1, dims, 1, 0, 4, 48, data), "bad panel layout");
+    assertRejected(packedFile(1, dims, 1, 1, 0, 48, data), "bad panel layout");
+    assertRejected(packedFile(1, dims, 1, 1, 257, 48, data), "bad panel layout");
+    assertRejected(packedFile(1, dims, 1, -1, 4, 48, data), "bad panel layout");
+    assertRejected(packedFile(1, dims, 2, 2, 4, 48, data), "bad panel layout");
+    assertRejected(packedFile(7, dims, 1, 1, 4, 96, data), "FLOAT32");
+    assertRejected(packedFile(1, dims, 1, 3, 4, 48, data), "not a multiple of 3");
+    assertRejected(packedFile(1, new long[] {2, 3, 1}, 2, 1, 4, 48, data), "rank 2");
+    assertRejected(packedFile(1, dims, 1, 1, 4, 24, data), "needs 48");
+  }
+
+  @Test
+  void hugePaddedPanelsAreRejectedBeforeAllocation() {
+    // 2^27 elements fit the cap, but one row of 2^27 padded to a panel of 256 is 256x that
+    assertRejected(
+        packedFile(1, new long[] {1L << 27, 1}, 2, 1, 256, 1L << 37, new byte[64]),
+        "exceed the cap");
+    assertRejected(
+        packedFile(1, new long[] {1, 1L << 27}, 1, 1, 256, Long.MAX_VALUE, new byte[64]),
+        "exceed the cap");
+  }
+
   // ---- helpers that write the format from FORMAT.md directly ----
 
-  /** Builds a complete file around a graph section and a data section, with a valid CRC. */
+  /** Builds a complete version-1 file around a graph section and a data section. */
   static byte[] assemble(byte[] meta, byte[] data) {
+    return assemble(meta, data, 1);
+  }
+
+  /** Builds a complete file around a graph section and a data section, with a valid CRC. */
+  static byte[] assemble(byte[] meta, byte[] data, int major) {
     long dataOff = (64 + meta.length + 63) / 64 * 64;
     ByteBuffer b =
         ByteBuffer.allocate((int) (dataOff + data.length)).order(ByteOrder.LITTLE_ENDIAN);
     b.put(new byte[] {(byte) 0x89, 'B', 'N', 'F', 'O', 'L', 'D', '\n'});
-    b.putShort((short) 1).putShort((short) 0).putInt(0);
+    b.putShort((short) major).putShort((short) 0).putInt(0);
     b.putLong(dataOff + data.length).putLong(64).putLong(meta.length);
     b.putLong(dataOff).putLong(data.length);
     CRC32 crc = new CRC32();
