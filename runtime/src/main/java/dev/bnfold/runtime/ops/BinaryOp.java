@@ -133,6 +133,7 @@ final class BinaryOp extends Op {
     private final int parts; // pieces per row
     private final boolean fast;
     private final ElementwiseKernel kernels;
+    private final Parallel.FrameBody body = (f, w, p0, p1) -> pieces(f, p0, p1);
 
     Bound(
         Kind kind,
@@ -168,7 +169,7 @@ final class BinaryOp extends Op {
       if (f.parallel.threads() == 1 || total < MIN_PARALLEL || pieces < 2) {
         pieces(f, 0, pieces);
       } else {
-        f.parallel.forRange(pieces, (w, p0, p1) -> pieces(f, p0, p1));
+        f.parallel.forRange(f, pieces, body);
       }
     }
 

@@ -85,24 +85,24 @@ final class PoolOp extends Op {
       ElementwiseKernel k = Kernels.elementwiseFor(b.gemm);
       int planes = g.n * g.c;
       long work = (long) planes * g.inPlane();
+      Parallel.FrameBody body =
+          (f, w, p0, p1) ->
+              Pool.maxSeparable(
+                  f.buf[iy],
+                  f.off[iy],
+                  f.buf[ix],
+                  f.off[ix],
+                  g,
+                  f.scratch,
+                  w * f.scratchStride,
+                  k,
+                  p0,
+                  p1);
       return f -> {
         if (f.parallel.threads() == 1 || work < (1 << 15) || planes < 2) {
           Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0, k);
         } else {
-          f.parallel.forRange(
-              planes,
-              (w, p0, p1) ->
-                  Pool.maxSeparable(
-                      f.buf[iy],
-                      f.off[iy],
-                      f.buf[ix],
-                      f.off[ix],
-                      g,
-                      f.scratch,
-                      w * f.scratchStride,
-                      k,
-                      p0,
-                      p1));
+          f.parallel.forRange(f, planes, body);
         }
       };
     }

@@ -135,14 +135,14 @@ final class ReduceOp extends Op {
       if (k != Kind.MAX) {
         // sums (global average pooling, the squeeze of squeeze-excitation) on the vector kernels
         boolean mean = k == Kind.MEAN;
+        Parallel.FrameBody body =
+            (f, w, o0, o1) ->
+                sums(kern, mean, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], inner, o0, o1);
         return f -> {
           if (f.parallel.threads() == 1 || total < (1 << 15) || outSize < 2) {
             sums(kern, mean, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], inner, 0, outSize);
           } else {
-            f.parallel.forRange(
-                outSize,
-                (w, o0, o1) ->
-                    sums(kern, mean, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], inner, o0, o1));
+            f.parallel.forRange(f, outSize, body);
           }
         };
       }

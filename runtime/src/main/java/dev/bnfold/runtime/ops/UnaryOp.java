@@ -97,18 +97,18 @@ final class UnaryOp extends Op {
     int n = Shapes.size(b.in[0]);
     Activation a = act.withKernels(Kernels.elementwiseFor(b.gemm));
     int blocks = (n + BLOCK - 1) / BLOCK;
+    Parallel.FrameBody body =
+        (f, w, b0, b1) -> {
+          int from = b0 * BLOCK;
+          int len = Math.min(n, b1 * BLOCK) - from;
+          a.apply(f.buf[y], f.off[y] + from, f.buf[x], f.off[x] + from, len);
+        };
     return f -> {
       if (f.parallel.threads() == 1 || blocks < 4) {
         a.apply(f.buf[y], f.off[y], f.buf[x], f.off[x], n);
-        return;
+      } else {
+        f.parallel.forRange(f, blocks, body);
       }
-      f.parallel.forRange(
-          blocks,
-          (w, b0, b1) -> {
-            int from = b0 * BLOCK;
-            int len = Math.min(n, b1 * BLOCK) - from;
-            a.apply(f.buf[y], f.off[y] + from, f.buf[x], f.off[x] + from, len);
-          });
     };
   }
 }
