@@ -9,6 +9,7 @@ import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
 import dev.bnfold.runtime.kernels.Epilogue;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
+import dev.bnfold.runtime.kernels.Winograd;
 import java.util.Arrays;
 
 /**
@@ -23,20 +24,29 @@ final class ConvOp extends Op {
   private final int[] wShape;
   private final float[] packedW; // per-group packed A panels, null if W is not constant
   private final GemmMicroKernel gemm;
+  private final float[] weights; // (M, C, 3, 3) if a Winograd candidate (see bind), else null
+  private float[] winogradWeights; // transformed on first use, guarded by this
   private Activation act;
 
   private ConvOp(
-      NodeDef node, Window win, int group, int[] wShape, float[] packedW, GemmMicroKernel gemm) {
+      NodeDef node,
+      Window win,
+      int group,
+      int[] wShape,
+      float[] packedW,
+      GemmMicroKernel gemm,
+      float[] weights) {
     super(node);
     this.win = win;
     this.group = group;
     this.wShape = wShape;
     this.packedW = packedW;
     this.gemm = gemm;
+    this.weights = weights;
   }
 
   static Op create(NodeDef n, Attrs a, OpContext c, GemmMicroKernel gemm) {
-    ConvOp probe = new ConvOp(n, null, 1, null, null, null);
+    ConvOp probe = new ConvOp(n, null, 1, null, null, null, null);
     probe.arity(2, 3, 1);
     int[] wShape = c.constantShape(n.inputs().get(1));
     if (wShape != null && wShape.length < 3) {
@@ -106,7 +116,20 @@ final class ConvOp extends Op {
       packed = new float[Conv.packedWeightSize(g, gemm.mr())];
       Conv.packWeights(packed, w, 0, g, gemm.mr());
     }
-    return new ConvOp(n, win, (int) group, wShape, packed, gemm);
+    float[] keep =
+        w != null
+                && Winograd.applies(
+                    geometry(
+                        win,
+                        (int) group,
+                        1,
+                        1,
+                        new int[] {1, 8, 8},
+                        new int[] {1, 8, 8},
+                        new int[3]))
+            ? w
+            : null;
+    return new ConvOp(n, win, (int) group, wShape, packed, gemm, keep);
   }
 
   private static ConvGeometry geometry(
@@ -122,6 +145,16 @@ final class ConvOp extends Op {
         Window.to3(win.strides, 1),
         Window.to3(win.dilations, 1),
         padBegin3);
+  }
+
+  /** The Winograd-transformed weights for {@code g}, computed once (they need C, M and nr only). */
+  private synchronized float[] winogradWeights(ConvGeometry g) {
+    if (winogradWeights == null) {
+      float[] u = new float[Winograd.transformedWeightSize(g, gemm.nr())];
+      Winograd.transformWeights(u, weights, 0, g, gemm.nr());
+      winogradWeights = u;
+    }
+    return winogradWeights;
   }
 
   @Override
@@ -232,7 +265,50 @@ final class ConvOp extends Op {
         }
       };
     }
+    // ---- Winograd F(4x4, 3x3): 3x3 stride-1 dense convs with enough channels and tiles ----
+    if (weights != null && Winograd.pays(g)) {
+      b.kernel("winograd-f4x4");
+      GemmMicroKernel k = gemm;
+      float[] u = winogradWeights(g);
+      Winograd.Tiling tl = Winograd.tiling(g, k);
+      b.needScratch(tl.scratchSize());
+      int jobs1 = tl.jobs(1);
+      return f -> {
+        float[] bias = ib < 0 ? null : f.buf[ib];
+        int bo = ib < 0 ? 0 : f.off[ib];
+        if (f.parallel.threads() == 1) {
+          Winograd.runJobs(
+              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, null, 0, epi, 1,
+              f.scratch, 0, 0, jobs1);
+          return;
+        }
+        int chunks = tl.channelChunks(f.parallel.threads());
+        f.parallel.forRange(
+            tl.jobs(chunks),
+            (wk, from, to) ->
+                Winograd.runJobs(
+                    k,
+                    tl,
+                    f.buf[iy],
+                    f.off[iy],
+                    f.buf[ix],
+                    f.off[ix],
+                    u,
+                    bias,
+                    bo,
+                    null,
+                    0,
+                    epi,
+                    chunks,
+                    f.scratch,
+                    wk * f.scratchStride,
+                    from,
+                    to));
+      };
+    }
+    // ---- end Winograd ----
     if (packedW != null && Conv.isGather(g, gemm)) {
+      b.kernel("gemm-gather");
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
       int[] rows = Conv.gatherRows(g);
@@ -263,6 +339,7 @@ final class ConvOp extends Op {
       };
     }
     if (packedW != null) {
+      b.kernel(g.isPointwise() ? "gemm-1x1" : "gemm-im2col");
       b.needScratch(Conv.scratchSize(g, gemm.nr()));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;

@@ -2,6 +2,7 @@ package dev.bnfold.runtime.kernels.vector;
 
 import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.WinogradTransforms;
 import jdk.incubator.vector.FloatVector;
 
 /** Entry point that {@code Kernels} loads reflectively: picks the micro-kernel for this CPU. */
@@ -16,6 +17,11 @@ public final class VectorKernels {
     return FloatVector.SPECIES_PREFERRED.length() >= 16
         ? new VectorGemmMicroKernel8()
         : new VectorGemmMicroKernel();
+  }
+
+  /** The vector Winograd F(4x4, 3x3) tile transforms. */
+  public static WinogradTransforms winograd() {
+    return new VectorWinograd();
   }
 
   /** The vector depthwise 3x3 kernel. */
