@@ -158,6 +158,34 @@ public final class Conv {
       int sOff,
       int job0,
       int job1) {
+    gemmPathJobs(
+        kern, y, yOff, x, xOff, packedW, b, bOff, null, 0, epilogue, g, rowChunks, scratch, sOff,
+        job0, job1);
+  }
+
+  /**
+   * {@link #gemmPathJobs} that also adds {@code addend} (same layout as y, at addOff; may be null)
+   * before the epilogue, a fused residual connection: each output block starts as bias + addend
+   * instead of the bias, so the addition costs no pass of its own. The addend may be y itself.
+   */
+  public static void gemmPathJobs(
+      GemmMicroKernel kern,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] packedW,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addOff,
+      Epilogue epilogue,
+      ConvGeometry g,
+      int rowChunks,
+      float[] scratch,
+      int sOff,
+      int job0,
+      int job1) {
     int nr = kern.nr();
     int mr = kern.mr();
     int cg = g.c / g.group;
@@ -193,7 +221,15 @@ public final class Conv {
       }
       for (int o = r0; o < r1; o++) {
         int base = yg + o * p + c0;
-        java.util.Arrays.fill(y, base, base + nc, b == null ? 0f : b[bOff + grp * mg + o]);
+        float bias = b == null ? 0f : b[bOff + grp * mg + o];
+        if (addend == null) {
+          java.util.Arrays.fill(y, base, base + nc, bias);
+        } else {
+          int a = base - yOff + addOff;
+          for (int i = 0; i < nc; i++) {
+            y[base + i] = addend[a + i] + bias;
+          }
+        }
       }
       Gemm.multiplyPacked(
           kern,
@@ -347,6 +383,32 @@ public final class Conv {
       int grp,
       int p0,
       int p1) {
+    gatherPathJobs(
+        kern, y, yOff, packedW, b, bOff, null, 0, epilogue, g, rows, scratch, sOff, n, grp, p0, p1);
+  }
+
+  /**
+   * {@link #gatherPathJobs} that also adds {@code addend} (same layout as y, at addOff; may be
+   * null) as the real columns are copied out, before the epilogue: a fused residual connection.
+   */
+  public static void gatherPathJobs(
+      GemmMicroKernel kern,
+      float[] y,
+      int yOff,
+      float[] packedW,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addOff,
+      Epilogue epilogue,
+      ConvGeometry g,
+      int[] rows,
+      float[] scratch,
+      int sOff,
+      int n,
+      int grp,
+      int p0,
+      int p1) {
     int nr = kern.nr();
     int mr = kern.mr();
     int cg = g.c / g.group;
@@ -391,7 +453,16 @@ public final class Conv {
       int src = cBase + o * ldc;
       int dst = yg + o * p;
       for (int oh = 0; oh < oh1; oh++) {
-        System.arraycopy(scratch, src + oh * width, y, dst + oh * ow1, ow1);
+        if (addend == null) {
+          System.arraycopy(scratch, src + oh * width, y, dst + oh * ow1, ow1);
+        } else {
+          int d = dst + oh * ow1;
+          int sr = src + oh * width;
+          int a = d - yOff + addOff;
+          for (int j = 0; j < ow1; j++) {
+            y[d + j] = scratch[sr + j] + addend[a + j];
+          }
+        }
       }
     }
     if (epilogue != null && r1 > p0 * mr) {

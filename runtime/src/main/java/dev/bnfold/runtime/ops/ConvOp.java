@@ -27,6 +27,7 @@ final class ConvOp extends Op {
   private final float[] weights; // (M, C, 3, 3) if a Winograd candidate (see bind), else null
   private float[] winogradWeights; // transformed on first use, guarded by this
   private Activation act;
+  private boolean residual; // input 3 is added to the output before act (see fuseResidual)
 
   private ConvOp(
       NodeDef node,
@@ -171,8 +172,30 @@ final class ConvOp extends Op {
     return act;
   }
 
+  /**
+   * Accepted for the dense GEMM-based paths: constant weights and one group (so never the depthwise
+   * path), and before any activation is fused (the activation applies to the sum).
+   */
+  @Override
+  public boolean fuseResidual() {
+    if (residual || act != null || packedW == null || group != 1) {
+      return false;
+    }
+    residual = true;
+    return true;
+  }
+
   @Override
   public int[][] inferShapes(int[][] in) {
+    int[] out = inferShapesConv(in);
+    if (residual) { // the fused Add: numpy broadcasting of the conv output and the addend
+      return new int[][] {Shapes.broadcast(out, in[3])};
+    }
+    return new int[][] {out};
+  }
+
+  /** The convolution's own output shape (before a fused residual's broadcasting). */
+  private int[] inferShapesConv(int[][] in) {
     int[] x = in[0];
     int[] w = in[1];
     int s = win.spatial;
@@ -202,7 +225,58 @@ final class ConvOp extends Op {
     out[0] = x[0];
     out[1] = w[0];
     System.arraycopy(o, 0, out, 2, s);
-    return new int[][] {out};
+    return out;
+  }
+
+  /**
+   * A fused residual whose addend does not have the conv's output shape (it broadcasts, in either
+   * direction): the conv goes to scratch through the GEMM path, then {@code y = act(conv + addend)}
+   * with numpy broadcasting, one element at a time. Correct for any shapes; real models add equal
+   * shapes and never get here.
+   */
+  private Step bindBroadcastResidual(Binding b, int[] convOut) {
+    b.kernel("gemm-im2col+broadcast-add");
+    ConvGeometry g = geometry(b.in[0], convOut, b.in[1][0]);
+    int ix = b.inIds[0];
+    int ib = b.inIds.length > 2 ? b.inIds[2] : -1;
+    int ia = b.inIds[3];
+    int iy = b.outIds[0];
+    int convSize = Shapes.size(convOut);
+    b.needScratch(Math.addExact(convSize, Conv.scratchSize(g, gemm.nr())));
+    int[] out = b.out[0];
+    int[] sc = Shapes.broadcastStrides(convOut, out);
+    int[] sa = Shapes.broadcastStrides(b.in[3], out);
+    int total = Shapes.size(out);
+    GemmMicroKernel k = gemm;
+    float[] pw = packedW;
+    int jobs = Conv.gemmJobs(g, 1);
+    Activation a = act;
+    return f -> {
+      float[] bias = ib < 0 ? null : f.buf[ib];
+      int bo = ib < 0 ? 0 : f.off[ib];
+      Conv.gemmPathJobs(
+          k, f.scratch, 0, f.buf[ix], f.off[ix], pw, bias, bo, null, g, 1, f.scratch, convSize, 0,
+          jobs);
+      float[] y = f.buf[iy];
+      int yo = f.off[iy];
+      float[] add = f.buf[ia];
+      int ao = f.off[ia];
+      for (int i = 0; i < total; i++) {
+        int rest = i;
+        int ci = 0;
+        int ai = 0;
+        for (int d = out.length - 1; d >= 0; d--) {
+          int idx = rest % out[d];
+          rest /= out[d];
+          ci += idx * sc[d];
+          ai += idx * sa[d];
+        }
+        y[yo + i] = f.scratch[ci] + add[ao + ai];
+      }
+      if (a != null) {
+        a.apply(y, yo, total);
+      }
+    };
   }
 
   ConvGeometry geometry(int[] x, int[] y, int m) {
@@ -223,7 +297,14 @@ final class ConvOp extends Op {
 
   @Override
   public Step bind(Binding b) {
+    if (residual) {
+      int[] convOut = inferShapesConv(b.in);
+      if (!Arrays.equals(convOut, b.out[0]) || !Arrays.equals(b.in[3], convOut)) {
+        return bindBroadcastResidual(b, convOut);
+      }
+    }
     ConvGeometry g = geometry(b.in[0], b.out[0], b.in[1][0]);
+    int ia = residual ? b.inIds[3] : -1; // fused residual addend, same shape as the output
     int ix = b.inIds[0];
     int iw = b.inIds[1];
     int ib = b.inIds.length > 2 ? b.inIds[2] : -1;
@@ -276,9 +357,11 @@ final class ConvOp extends Op {
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
+        float[] add = ia < 0 ? null : f.buf[ia];
+        int ao = ia < 0 ? 0 : f.off[ia];
         if (f.parallel.threads() == 1) {
           Winograd.runJobs(
-              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, null, 0, epi, 1,
+              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, add, ao, epi, 1,
               f.scratch, 0, 0, jobs1);
           return;
         }
@@ -296,8 +379,8 @@ final class ConvOp extends Op {
                     u,
                     bias,
                     bo,
-                    null,
-                    0,
+                    add,
+                    ao,
                     epi,
                     chunks,
                     f.scratch,
@@ -317,6 +400,8 @@ final class ConvOp extends Op {
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
+        float[] add = ia < 0 ? null : f.buf[ia];
+        int ao = ia < 0 ? 0 : f.off[ia];
         float[] y = f.buf[iy];
         int yo = f.off[iy];
         float[] s = f.scratch; // one shared region: padded planes, then the flat output
@@ -324,7 +409,8 @@ final class ConvOp extends Op {
           for (int grp = 0; grp < g.group; grp++) {
             Conv.gatherPad(s, 0, f.buf[ix], f.off[ix], g, k.nr(), n, grp);
             if (f.parallel.threads() == 1 || rowPanels < 2) {
-              Conv.gatherPathJobs(k, y, yo, pw, bias, bo, epi, g, rows, s, 0, n, grp, 0, rowPanels);
+              Conv.gatherPathJobs(
+                  k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, n, grp, 0, rowPanels);
             } else {
               int img = n;
               int gr = grp;
@@ -332,7 +418,7 @@ final class ConvOp extends Op {
                   rowPanels,
                   (wk, from, to) ->
                       Conv.gatherPathJobs(
-                          k, y, yo, pw, bias, bo, epi, g, rows, s, 0, img, gr, from, to));
+                          k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, img, gr, from, to));
             }
           }
         }
@@ -347,10 +433,12 @@ final class ConvOp extends Op {
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
+        float[] add = ia < 0 ? null : f.buf[ia];
+        int ao = ia < 0 ? 0 : f.off[ia];
         if (f.parallel.threads() == 1) {
           Conv.gemmPathJobs(
-              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, epi, g, 1, f.scratch, 0,
-              0, jobs1);
+              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, add, ao, epi, g, 1,
+              f.scratch, 0, 0, jobs1);
           return;
         }
         int chunks = Conv.rowChunks(g, k.mr(), f.parallel.threads());
@@ -366,6 +454,8 @@ final class ConvOp extends Op {
                     pw,
                     bias,
                     bo,
+                    add,
+                    ao,
                     epi,
                     g,
                     chunks,
