@@ -170,7 +170,8 @@ final class Plan {
           inIds[i] = -1;
         }
       }
-      Binding b = new Binding(inShapes, outShapes, inIds, outIds.clone(), g.gemm);
+      Binding b =
+          new Binding(inShapes, outShapes, inIds, outIds.clone(), g.gemm, parallel.threads());
       bound.add(op.bind(b));
       scratch = Math.max(scratch, b.scratch());
     }

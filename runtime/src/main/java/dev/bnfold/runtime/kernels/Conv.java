@@ -197,6 +197,7 @@ public final class Conv {
     int rowPanels = (mg + mr - 1) / mr;
     boolean pointwise = g.isPointwise();
     int blocks = (p + NC - 1) / NC;
+    int colPanels = Gemm.panels(p, nr);
     float[] clamp = epilogue == null ? null : epilogue.clampBounds(); // applied per register tile
     float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
     float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
@@ -207,8 +208,10 @@ public final class Conv {
       int n = job / rowChunks / blocks / g.group;
       int xg = xOff + (n * g.c + grp * cg) * inPlane;
       int yg = yOff + (n * g.m + grp * mg) * p;
-      int c0 = block * NC;
-      int nc = Math.min(NC, p - c0);
+      // blocks are runs of whole nr-column panels, as equal as panels allow (not NC, NC, ..., rest:
+      // 784 columns as 256, 256, 256, 16 left one of two threads a quarter of the work)
+      int c0 = (int) ((long) colPanels * block / blocks) * nr;
+      int nc = Math.min(p, (int) ((long) colPanels * (block + 1) / blocks) * nr) - c0;
       int r0 = Math.min(mg, rowPanels * chunk / rowChunks * mr);
       int r1 = Math.min(mg, rowPanels * (chunk + 1) / rowChunks * mr);
       if (r0 >= r1) {

@@ -134,17 +134,6 @@ public final class Winograd {
     d[off + 5 * step] = (float) c;
   }
 
-  /** Tiles per block: V and Mx of a block stay within {@link #BLOCK_BYTES}; a multiple of mr. */
-  static int blockTiles(ConvGeometry g, int mr) {
-    int t = tiles(g);
-    // at least 16 tiles: a block streams all of U (4x the weights) through the cache once
-    int max = Math.max(Math.min(t, 16), BLOCK_BYTES / (4 * XI * (g.c + g.m)));
-    max = Math.max(mr, max / mr * mr);
-    int blocks = (t + max - 1) / max;
-    int per = (t + blocks - 1) / blocks;
-    return (per + mr - 1) / mr * mr;
-  }
-
   /**
    * Distance between the 36 matrices of V or Mx: their size plus one cache line, so that the 36
    * streams the transforms read and write do not fall into the same few L1 sets (a multiple of 2
@@ -161,12 +150,16 @@ public final class Winograd {
     final int nr;
     final WinogradTransforms transforms;
 
-    /** Tiles per row, tiles, tiles per block, blocks per image. */
+    /** Tiles per row, tiles, mr-tile panels, blocks per image, most tiles in a block. */
     final int tw;
 
     final int tiles;
-    final int bt;
+    final int panels;
     final int blocks;
+    final int bt;
+
+    /** Output-channel chunks per block for the thread count the tiling was made for. */
+    final int chunks;
 
     /** Row length of the zero-padded input plane, and its most rows for one block. */
     final int wp;
@@ -185,7 +178,14 @@ public final class Winograd {
     /** Scratch floats per worker. */
     final int scratch;
 
-    Tiling(ConvGeometry g, GemmMicroKernel kern, WinogradTransforms transforms) {
+    /**
+     * Blocks are runs of whole mr-tile panels, as equal as panels allow: as many as keep V and Mx
+     * of a block within {@link #BLOCK_BYTES} (but at least 16 tiles each: every block streams all
+     * of U, 4x the weights, through the cache), rounded up to a multiple of {@code threads}. When
+     * there are fewer blocks than threads, each block's output channels are split into chunks
+     * instead (a chunk repeats its block's input transform but streams only its part of U).
+     */
+    Tiling(ConvGeometry g, GemmMicroKernel kern, WinogradTransforms transforms, int threads) {
       if (!applies(g)) {
         throw new IllegalArgumentException("not a 3x3 stride-1 dense convolution");
       }
@@ -195,13 +195,21 @@ public final class Winograd {
       this.transforms = transforms;
       tw = tilesW(g);
       tiles = Winograd.tiles(g);
-      bt = blockTiles(g, mr);
-      blocks = (tiles + bt - 1) / bt;
+      panels = (tiles + mr - 1) / mr;
+      int maxTiles = Math.max(Math.min(tiles, 16), BLOCK_BYTES / (4 * XI * (g.c + g.m)));
+      int maxPanels = Math.max(1, maxTiles / mr);
+      int b = (panels + maxPanels - 1) / maxPanels;
+      if (threads > 1 && b > 1) {
+        b = Math.min(panels, (b + threads - 1) / threads * threads);
+      }
+      blocks = b;
+      bt = (panels + blocks - 1) / blocks * mr;
+      chunks = channelChunks(threads);
       wp = TILE * tw + 2;
       int rowsMax = 0;
-      for (int b = 0; b < blocks; b++) {
-        int ty0 = b * bt / tw;
-        int ty1 = (Math.min(tiles, (b + 1) * bt) - 1) / tw;
+      for (int k = 0; k < blocks; k++) {
+        int ty0 = blockStart(k) / tw;
+        int ty1 = (blockStart(k + 1) - 1) / tw;
         rowsMax = Math.max(rowsMax, TILE * (ty1 - ty0) + 6);
       }
       planeRows = rowsMax;
@@ -222,6 +230,16 @@ public final class Winograd {
               XI * ((long) vStride + mStride) + (long) planeRows * wp + TMP_INPUT + TMP_OUTPUT);
     }
 
+    /** First tile of block k (k = blocks: the end). */
+    int blockStart(int k) {
+      return Math.min(tiles, (int) ((long) panels * k / blocks) * mr);
+    }
+
+    /** Output-channel chunks per block for the thread count this tiling was made for. */
+    public int chunks() {
+      return chunks;
+    }
+
     /** Scratch floats {@link #runJobs} needs per worker. */
     public int scratchSize() {
       return scratch;
@@ -233,17 +251,17 @@ public final class Winograd {
     }
 
     /**
-     * Output-channel chunks per tile block so that there are at least {@code 2 * threads} jobs when
-     * the image has few tile blocks (the 14x14 planes: one block); each chunk is whole nr-wide
-     * panels, and each repeats the input transform of its block.
+     * Output-channel chunks per tile block so that every one of {@code threads} threads has a job
+     * when the image has fewer tile blocks than threads (the 14x14 planes: one block); each chunk
+     * is whole nr-wide panels.
      */
     public int channelChunks(int threads) {
       long jobs = (long) g.n * blocks;
-      if (threads <= 1 || jobs >= 2L * threads) {
+      if (threads <= 1 || jobs >= threads) {
         return 1;
       }
-      int panels = Gemm.panels(g.m, nr);
-      return (int) Math.max(1, Math.min(panels, (2L * threads + jobs - 1) / jobs));
+      int mPanels = Gemm.panels(g.m, nr);
+      return (int) Math.max(1, Math.min(mPanels, (threads + jobs - 1) / jobs));
     }
   }
 
@@ -253,14 +271,20 @@ public final class Winograd {
   /** Floats of scratch the output transforms use (see {@link WinogradTransforms#output}). */
   private static final int TMP_OUTPUT = 640;
 
-  /** The tiling of {@code g} for {@code kern}, with the transforms of the same family. */
+  /** The one-thread tiling of {@code g} for {@code kern}, with the transforms of its family. */
   public static Tiling tiling(ConvGeometry g, GemmMicroKernel kern) {
-    return new Tiling(g, kern, Kernels.winogradFor(kern));
+    return new Tiling(g, kern, Kernels.winogradFor(kern), 1);
   }
 
-  /** The tiling of {@code g} for {@code kern} with the given transforms. */
-  public static Tiling tiling(ConvGeometry g, GemmMicroKernel kern, WinogradTransforms tr) {
-    return new Tiling(g, kern, tr);
+  /** The tiling of {@code g} for {@code kern} and {@code threads} threads. */
+  public static Tiling tiling(ConvGeometry g, GemmMicroKernel kern, int threads) {
+    return new Tiling(g, kern, Kernels.winogradFor(kern), threads);
+  }
+
+  /** The tiling of {@code g} for {@code kern} with the given transforms and thread count. */
+  public static Tiling tiling(
+      ConvGeometry g, GemmMicroKernel kern, WinogradTransforms tr, int threads) {
+    return new Tiling(g, kern, tr, threads);
   }
 
   /**
@@ -291,7 +315,6 @@ public final class Winograd {
     int nr = kern.nr();
     int c1 = g.c;
     int m1 = g.m;
-    int bt = tl.bt;
     int blocks = tl.blocks;
     int vOff = sOff;
     int mOff = vOff + XI * tl.vStride;
@@ -307,8 +330,8 @@ public final class Winograd {
       int chunk = job % mChunks;
       int block = job / mChunks % blocks;
       int n = job / mChunks / blocks;
-      int t0 = block * bt;
-      int nt = Math.min(bt, tl.tiles - t0);
+      int t0 = tl.blockStart(block);
+      int nt = tl.blockStart(block + 1) - t0;
       int q0 = panels * chunk / mChunks;
       int q1 = panels * (chunk + 1) / mChunks;
       if (q0 >= q1) {

@@ -351,9 +351,10 @@ final class ConvOp extends Op {
       b.kernel("winograd-f4x4");
       GemmMicroKernel k = gemm;
       float[] u = winogradWeights(g);
-      Winograd.Tiling tl = Winograd.tiling(g, k);
+      Winograd.Tiling tl = Winograd.tiling(g, k, b.threads);
       b.needScratch(tl.scratchSize());
       int jobs1 = tl.jobs(1);
+      int chunks = tl.chunks();
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
@@ -365,7 +366,6 @@ final class ConvOp extends Op {
               f.scratch, 0, 0, jobs1);
           return;
         }
-        int chunks = tl.channelChunks(f.parallel.threads());
         f.parallel.forRange(
             tl.jobs(chunks),
             (wk, from, to) ->

@@ -65,7 +65,8 @@ class WinogradTest {
     for (ConvGeometry g : gs) {
       assertTrue(Winograd.applies(g));
       String what = name + " " + describe(g);
-      Winograd.Tiling tl = Winograd.tiling(g, kern, tr);
+      // tilings for 1 to 4 threads: blocks rounded to a multiple of the thread count
+      Winograd.Tiling tl = Winograd.tiling(g, kern, tr, 1 + r.nextInt(4));
       float[] x = random(r, g.n * g.c * g.inPlane());
       float[] w = random(r, g.m * g.c * 9);
       float[] b = r.nextBoolean() ? random(r, g.m) : null;
@@ -165,10 +166,14 @@ class WinogradTest {
   @Test
   void channelChunksGiveEveryThreadWork() {
     GemmMicroKernel kern = Kernels.gemm(false);
-    Winograd.Tiling small = Winograd.tiling(geometry(1, 256, 256, 14, 14, 1), kern); // one block
+    Winograd.Tiling small = Winograd.tiling(geometry(1, 256, 256, 14, 14, 1), kern, 2);
     assertEquals(1, small.channelChunks(1));
-    int chunks = small.channelChunks(2);
-    assertTrue(small.jobs(chunks) >= 4, "chunks " + chunks);
+    assertEquals(2, small.chunks(), "one block of 16 tiles: its channels split in two");
+    assertEquals(2, small.jobs(small.chunks()));
+    // 196 tiles: an even number of blocks, no channel split
+    Winograd.Tiling big = Winograd.tiling(geometry(1, 64, 64, 56, 56, 1), kern, 2);
+    assertEquals(1, big.chunks());
+    assertEquals(0, big.jobs(1) % 2, "blocks " + big.jobs(1));
   }
 
   private static ConvGeometry geometry(int n, int c, int m, int h, int w, int pad) {
