@@ -87,7 +87,59 @@ public final class Conv {
   /** Scratch floats needed by {@link #gemmPath}. */
   public static int scratchSize(ConvGeometry g, int nr) {
     int k = g.c / g.group * g.kernelSize();
-    return Math.multiplyExact(k, Math.min(NC, Gemm.panels(g.outPlane(), nr) * nr));
+    int panels = Math.multiplyExact(k, Math.min(NC, Gemm.panels(g.outPlane(), nr) * nr));
+    return Math.addExact(panels, phaseRowsSize(g, nr));
+  }
+
+  /**
+   * True if im2col first splits the input rows it needs by column phase ({@link #phaseRows}): 2-D
+   * convolutions with column stride 2 or more and kernels wider than 1, whose taps are then
+   * unit-stride copies instead of strided gathers (ResNet-18's 7x7 stride-2 stem: im2col 1.85 ms of
+   * 3.6).
+   */
+  static boolean usesPhaseRows(ConvGeometry g) {
+    // a 1-wide kernel reads each input column once: splitting would only copy twice
+    return g.stride[2] > 1 && g.k[2] > 1 && g.in[0] == 1 && g.k[0] == 1 && g.out[0] == 1;
+  }
+
+  /** Input rows one column block of {@link #gemmPathJobs} reads, at most. */
+  private static int phaseRowCount(ConvGeometry g, int nr) {
+    int cols = Math.min(NC, Gemm.panels(g.outPlane(), nr) * nr);
+    int outRows = (cols - 1) / g.out[2] + 2;
+    return Math.min(g.in[1], (outRows - 1) * g.stride[1] + (g.k[1] - 1) * g.dilation[1] + 1);
+  }
+
+  /** Floats of phase-split rows after the im2col panels in the scratch (0 if not used). */
+  private static int phaseRowsSize(ConvGeometry g, int nr) {
+    if (!usesPhaseRows(g)) {
+      return 0;
+    }
+    return Math.multiplyExact(g.c / g.group, Math.multiplyExact(phaseRowCount(g, nr), g.in[2]));
+  }
+
+  /**
+   * Copies input rows {@code [ih0, ih1)} of the cg channels at xg into {@code dst[dOff..]}, each
+   * row split by column phase: row (ci, ih) starts at {@code dOff + (ci*(ih1-ih0) + ih-ih0) * W},
+   * and input column {@code col} goes to {@code phaseStart(col % sw) + col / sw} with phase q
+   * starting after the {@code (W - p + sw - 1) / sw} columns of every phase p &lt; q.
+   */
+  static void phaseRows(
+      float[] dst, int dOff, float[] x, int xg, int cg, ConvGeometry g, int ih0, int ih1) {
+    int iw1 = g.in[2];
+    int sw = g.stride[2];
+    int plane = g.inPlane();
+    int rows = ih1 - ih0;
+    for (int ci = 0; ci < cg; ci++) {
+      for (int ih = ih0; ih < ih1; ih++) {
+        int src = xg + ci * plane + ih * iw1;
+        int d = dOff + (ci * rows + ih - ih0) * iw1;
+        for (int q = 0; q < sw; q++) {
+          for (int col = q; col < iw1; col += sw) {
+            dst[d++] = x[src + col];
+          }
+        }
+      }
+    }
   }
 
   /**
@@ -220,7 +272,8 @@ public final class Conv {
       if (pointwise) {
         Gemm.packB(scratch, sOff, x, xg + c0, inPlane, false, k, nc, nr);
       } else {
-        im2colPacked(scratch, sOff, x, xg, cg, g, c0, nc, nr);
+        im2colPacked(
+            scratch, sOff, x, xg, cg, g, c0, nc, nr, sOff + k * Math.min(NC, colPanels * nr));
       }
       for (int o = r0; o < r1; o++) {
         int base = yg + o * p + c0;
@@ -487,6 +540,29 @@ public final class Conv {
    */
   static void im2colPacked(
       float[] dst, int dOff, float[] x, int xg, int cg, ConvGeometry g, int c0, int nc, int nr) {
+    im2colPacked(dst, dOff, x, xg, cg, g, c0, nc, nr, -1);
+  }
+
+  /**
+   * {@link #im2colPacked} that, when {@link #usesPhaseRows} and {@code phaseOff >= 0}, first splits
+   * the input rows of the block by column phase into {@code dst[phaseOff..]} ({@link
+   * #phaseRowsSize} floats), so that every run is a plain copy.
+   */
+  static void im2colPacked(
+      float[] dst,
+      int dOff,
+      float[] x,
+      int xg,
+      int cg,
+      ConvGeometry g,
+      int c0,
+      int nc,
+      int nr,
+      int phaseOff) {
+    if (phaseOff >= 0 && usesPhaseRows(g)) {
+      im2colPhased(dst, dOff, x, xg, cg, g, c0, nc, nr, phaseOff);
+      return;
+    }
     int k = cg * g.kernelSize();
     int inPlane = g.inPlane();
     int in1 = g.in[1];
@@ -563,6 +639,95 @@ public final class Conv {
         }
       }
     }
+  }
+
+  /**
+   * {@link #im2colPacked} for column strides sw &gt;= 2 (2-D only): the input rows under the block
+   * are split by column phase ({@link #phaseRows}), after which a run of output columns reads input
+   * columns {@code first, first + sw, ...}: consecutive entries of phase {@code first % sw}.
+   */
+  private static void im2colPhased(
+      float[] dst,
+      int dOff,
+      float[] x,
+      int xg,
+      int cg,
+      ConvGeometry g,
+      int c0,
+      int nc,
+      int nr,
+      int pOff) {
+    int k = cg * g.kernelSize();
+    int in1 = g.in[1];
+    int in2 = g.in[2];
+    int ow1 = g.out[2];
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    int padded = Gemm.panels(nc, nr) * nr;
+    int oh0 = c0 / ow1;
+    int ohLast = (c0 + nc - 1) / ow1;
+    int ih0 = Math.max(0, oh0 * sh - g.padBegin[1]);
+    int ih1 = Math.min(in1, ohLast * sh - g.padBegin[1] + (g.k[1] - 1) * g.dilation[1] + 1);
+    if (ih1 > ih0) {
+      phaseRows(dst, pOff, x, xg, cg, g, ih0, ih1);
+    }
+    int rows = Math.max(0, ih1 - ih0);
+    int kk = 0;
+    for (int ci = 0; ci < cg; ci++) {
+      for (int kh = 0; kh < g.k[1]; kh++) {
+        for (int kw = 0; kw < g.k[2]; kw++, kk++) {
+          int shift = kw * g.dilation[2] - g.padBegin[2]; // input column = ow * sw + shift
+          int oh = oh0;
+          int ow = c0 - oh0 * ow1;
+          int j = 0;
+          int jp = 0;
+          while (j < nc) {
+            int len = Math.min(Math.min(ow1 - ow, nc - j), nr - jp);
+            int d = dOff + (j - jp) * k + kk * nr + jp;
+            int ih = oh * sh - g.padBegin[1] + kh * g.dilation[1];
+            if (ih < 0 || ih >= in1) {
+              zero(dst, d, len);
+            } else {
+              int first = ow * sw + shift;
+              int lo = first >= 0 ? 0 : Math.min(len, (-first + sw - 1) / sw);
+              int last = in2 - 1 - first;
+              int hi = last < 0 ? lo : Math.max(lo, Math.min(len, last / sw + 1));
+              zero(dst, d, lo);
+              if (hi > lo) {
+                int col = first + lo * sw; // >= 0
+                int q = col % sw;
+                int start = phaseOffset(in2, sw, q);
+                int src = pOff + (ci * rows + ih - ih0) * in2 + start + col / sw;
+                System.arraycopy(dst, src, dst, d + lo, hi - lo);
+              }
+              zero(dst, d + hi, len - hi);
+            }
+            j += len;
+            jp += len;
+            if (jp == nr) {
+              jp = 0;
+            }
+            ow += len;
+            if (ow == ow1) {
+              ow = 0;
+              oh++;
+            }
+          }
+          for (; j < padded; j++) {
+            dst[dOff + (j - j % nr) * k + kk * nr + j % nr] = 0f;
+          }
+        }
+      }
+    }
+  }
+
+  /** Where phase q starts in a row of W columns split by {@link #phaseRows} with stride sw. */
+  private static int phaseOffset(int w, int sw, int q) {
+    int off = 0;
+    for (int p = 0; p < q; p++) {
+      off += (w - p + sw - 1) / sw;
+    }
+    return off;
   }
 
   /** {@code a[off .. off+n) = 0}; the runs here are short, where a loop beats Arrays.fill. */
