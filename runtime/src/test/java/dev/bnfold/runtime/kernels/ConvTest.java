@@ -46,6 +46,10 @@ class ConvTest {
     {1, 3, 3, 3, 7, 7, 3, 3, 3, 1, 1}, // depthwise 3x3 stride 3
     {1, 16, 40, 1, 14, 14, 3, 3, 1, 1, 1}, // 40 rows: mr tails, several row chunks
     {1, 7, 9, 1, 23, 29, 3, 3, 2, 1, 1}, // im2col runs crossing rows and panels, stride 2
+    {1, 4, 5, 1, 17, 19, 3, 3, 3, 1, 1}, // column stride 3: three phase-split columns
+    {1, 3, 8, 1, 40, 38, 7, 7, 2, 1, 3}, // ResNet stem-like 7x7 stride 2: blocks cross rows
+    {1, 2, 3, 1, 13, 11, 3, 3, 2, 2, 2}, // stride 2 with dilation 2
+    {1, 3, 4, 1, 9, 10, 1, 3, 2, 1, 0}, // 1x3 stride 2, even input width
   };
 
   static Stream<Arguments> implementations() {
