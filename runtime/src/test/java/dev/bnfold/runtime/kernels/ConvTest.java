@@ -275,4 +275,18 @@ class ConvTest {
         + " p="
         + g.padBegin[1];
   }
+
+  /** Few column blocks: just enough row chunks to split evenly over the threads. */
+  @org.junit.jupiter.api.Test
+  void rowChunksSplitSmallPlanesEvenly() {
+    ConvGeometry late = geometry(new int[] {1, 256, 512, 1, 14, 14, 3, 3, 2, 1, 1}); // 7x7 out
+    org.junit.jupiter.api.Assertions.assertEquals(1, Conv.rowChunks(late, 8, 1));
+    org.junit.jupiter.api.Assertions.assertEquals(2, Conv.rowChunks(late, 8, 2));
+    org.junit.jupiter.api.Assertions.assertEquals(4, Conv.rowChunks(late, 8, 4));
+    ConvGeometry mid = geometry(new int[] {1, 64, 128, 1, 56, 56, 3, 3, 2, 1, 1}); // 4 blocks
+    org.junit.jupiter.api.Assertions.assertEquals(1, Conv.rowChunks(mid, 8, 2));
+    ConvGeometry three = geometry(new int[] {1, 8, 64, 1, 24, 24, 3, 3, 1, 1, 1}); // 3 blocks
+    int chunks = Conv.rowChunks(three, 8, 2);
+    org.junit.jupiter.api.Assertions.assertEquals(0, Conv.gemmJobs(three, chunks) % 2);
+  }
 }
