@@ -146,11 +146,11 @@ public final class Conv {
    * Convolution as packed GEMM: per image and group, Y_g (M/g, P) = W_g (M/g, K) * cols (K, P) with
    * K = C/g * taps, P = output plane; columns are built block by block straight into packed B
    * panels (im2col), or packed from the input directly for a pointwise conv. Per column block, the
-   * output starts as the bias ({@code b} may be null), is accumulated into, and gets {@code
-   * epilogue} (may be null) while it is still in cache; a clamp epilogue (ReLU, ReLU6) is applied
-   * by the micro-kernel to each tile as it is stored instead. (Applying bias and epilogue per
-   * nr-wide panel instead measured slower: MobileNetV2 16 ms against 13.5.) Needs {@link
-   * #scratchSize} floats of scratch.
+   * micro-kernel starts each tile from the bias ({@code b} may be null; {@link
+   * GemmMicroKernel#tileBias}), and the block gets {@code epilogue} (may be null) while it is still
+   * in cache; a clamp epilogue (ReLU, ReLU6) is applied by the micro-kernel to each tile as it is
+   * stored instead. (Applying bias and epilogue per nr-wide panel instead measured slower:
+   * MobileNetV2 16 ms against 13.5.) Needs {@link #scratchSize} floats of scratch.
    */
   public static void gemmPath(
       GemmMicroKernel kern,
@@ -283,12 +283,10 @@ public final class Conv {
         im2colPacked(
             scratch, sOff, x, xg, cg, g, c0, nc, nr, sOff + k * Math.min(NC, colPanels * nr));
       }
-      for (int o = r0; o < r1; o++) {
-        int base = yg + o * p + c0;
-        float bias = b == null ? 0f : b[bOff + grp * mg + o];
-        if (addend == null) {
-          java.util.Arrays.fill(y, base, base + nc, bias);
-        } else {
+      if (addend != null) { // the block starts as bias + addend, accumulated into
+        for (int o = r0; o < r1; o++) {
+          int base = yg + o * p + c0;
+          float bias = b == null ? 0f : b[bOff + grp * mg + o];
           int a = base - yOff + addOff;
           for (int i = 0; i < nc; i++) {
             y[base + i] = addend[a + i] + bias;
@@ -307,7 +305,9 @@ public final class Conv {
           r1 - r0,
           nc,
           k,
-          true,
+          addend != null,
+          addend == null ? b : null, // else the bias is in the block already
+          bOff + grp * mg + r0,
           0,
           Gemm.panels(nc, nr),
           lo,
