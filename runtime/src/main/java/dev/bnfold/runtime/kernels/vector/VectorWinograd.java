@@ -64,66 +64,11 @@ final class VectorWinograd implements WinogradTransforms {
       int tmpOff) {
     int oc = o0;
     if (V <= 16) {
-      FloatVector vlo = FloatVector.broadcast(S, lo);
-      FloatVector vhi = FloatVector.broadcast(S, hi);
+      int out = tmpOff + 24 * V;
       for (; oc + V <= o1; oc += V) {
-        // rows first: f = m A, (6, 4) vectors into tmp
-        for (int r = 0; r < 6; r++) {
-          int m = s + 6 * r * mStride + oc;
-          FloatVector m0 = FloatVector.fromArray(S, mx, m);
-          FloatVector m1 = FloatVector.fromArray(S, mx, m + mStride);
-          FloatVector m2 = FloatVector.fromArray(S, mx, m + 2 * mStride);
-          FloatVector m3 = FloatVector.fromArray(S, mx, m + 3 * mStride);
-          FloatVector m4 = FloatVector.fromArray(S, mx, m + 4 * mStride);
-          FloatVector m5 = FloatVector.fromArray(S, mx, m + 5 * mStride);
-          FloatVector a = m1.add(m2);
-          FloatVector bb = m1.sub(m2);
-          FloatVector c = m3.add(m4);
-          FloatVector dd = m3.sub(m4);
-          int f = tmpOff + r * 4 * V;
-          m0.add(a).add(c).intoArray(tmp, f);
-          bb.add(dd.mul(2f)).intoArray(tmp, f + V);
-          a.add(c.mul(4f)).intoArray(tmp, f + 2 * V);
-          bb.add(dd.mul(8f)).add(m5).intoArray(tmp, f + 3 * V);
-        }
-        FloatVector bias = b == null ? FloatVector.zero(S) : FloatVector.fromArray(S, b, bOff + oc);
-        // then columns: A^T f, biased and (without a residual) clamped, to tmp as (4, 4, V)
-        int out = tmpOff + 24 * V;
-        for (int k = 0; k < 4; k++) {
-          int f = tmpOff + k * V;
-          FloatVector f0 = FloatVector.fromArray(S, tmp, f);
-          FloatVector f1 = FloatVector.fromArray(S, tmp, f + 4 * V);
-          FloatVector f2 = FloatVector.fromArray(S, tmp, f + 8 * V);
-          FloatVector f3 = FloatVector.fromArray(S, tmp, f + 12 * V);
-          FloatVector f4 = FloatVector.fromArray(S, tmp, f + 16 * V);
-          FloatVector f5 = FloatVector.fromArray(S, tmp, f + 20 * V);
-          FloatVector a = f1.add(f2);
-          FloatVector bb = f1.sub(f2);
-          FloatVector c = f3.add(f4);
-          FloatVector dd = f3.sub(f4);
-          finish(f0.add(a).add(c), bias, add, vlo, vhi).intoArray(tmp, out + k * V);
-          finish(bb.add(dd.mul(2f)), bias, add, vlo, vhi).intoArray(tmp, out + (4 + k) * V);
-          finish(a.add(c.mul(4f)), bias, add, vlo, vhi).intoArray(tmp, out + (8 + k) * V);
-          finish(bb.add(dd.mul(8f)).add(f5), bias, add, vlo, vhi)
-              .intoArray(tmp, out + (12 + k) * V);
-        }
-        // scatter by plain stores: a vector scatter (intoArray with an index map) measured slower
-        for (int n = 0; n < V; n++) {
-          int yc = yt + (oc + n) * plane;
-          for (int i = 0; i < rows; i++) {
-            int yr = yc + i * ow1;
-            int src = out + i * 4 * V + n;
-            if (add == null) {
-              for (int j = 0; j < cols; j++) {
-                y[yr + j] = tmp[src + j * V];
-              }
-            } else {
-              for (int j = 0; j < cols; j++) {
-                y[yr + j] = Math.min(Math.max(tmp[src + j * V] + add[yr + aDelta + j], lo), hi);
-              }
-            }
-          }
-        }
+        rowsPass(mx, s + oc, mStride, tmp, tmpOff);
+        columnsPass(tmp, tmpOff, out, b, bOff + oc, add == null, lo, hi);
+        copyOut(y, yt + oc * plane, ow1, plane, rows, cols, tmp, out, add, aDelta, lo, hi);
       }
     }
     if (oc < o1) {
@@ -133,10 +78,91 @@ final class VectorWinograd implements WinogradTransforms {
     }
   }
 
-  /** o + bias, clamped to [lo, hi] unless a residual is still to be added. */
-  private static FloatVector finish(
-      FloatVector o, FloatVector bias, float[] add, FloatVector lo, FloatVector hi) {
-    FloatVector val = o.add(bias);
-    return add == null ? val.max(lo).min(hi) : val;
+  // The passes are separate methods that take and return arrays only: one method holding all of
+  // them exceeded C2's inlining budget on JDK 17, and its vector helpers ran boxed.
+
+  /** Rows first: {@code f = m A}, (6, 4) vectors of V channels, to {@code tmp[f0..]}. */
+  private static void rowsPass(float[] mx, int s, int mStride, float[] tmp, int f0) {
+    for (int r = 0; r < 6; r++) {
+      int m = s + 6 * r * mStride;
+      FloatVector m0 = FloatVector.fromArray(S, mx, m);
+      FloatVector m1 = FloatVector.fromArray(S, mx, m + mStride);
+      FloatVector m2 = FloatVector.fromArray(S, mx, m + 2 * mStride);
+      FloatVector m3 = FloatVector.fromArray(S, mx, m + 3 * mStride);
+      FloatVector m4 = FloatVector.fromArray(S, mx, m + 4 * mStride);
+      FloatVector m5 = FloatVector.fromArray(S, mx, m + 5 * mStride);
+      FloatVector a = m1.add(m2);
+      FloatVector bb = m1.sub(m2);
+      FloatVector c = m3.add(m4);
+      FloatVector dd = m3.sub(m4);
+      int f = f0 + r * 4 * V;
+      m0.add(a).add(c).intoArray(tmp, f);
+      bb.add(dd.mul(2f)).intoArray(tmp, f + V);
+      a.add(c.mul(4f)).intoArray(tmp, f + 2 * V);
+      bb.add(dd.mul(8f)).add(m5).intoArray(tmp, f + 3 * V);
+    }
+  }
+
+  /**
+   * Then columns: {@code A^T f} plus bias (b may be null), clamped unless a residual is still to be
+   * added, to {@code tmp[out..]} as (4, 4, V).
+   */
+  private static void columnsPass(
+      float[] tmp, int f0, int out, float[] b, int bo, boolean clamp, float lo, float hi) {
+    FloatVector bias = b == null ? FloatVector.zero(S) : FloatVector.fromArray(S, b, bo);
+    FloatVector vlo = FloatVector.broadcast(S, clamp ? lo : Float.NEGATIVE_INFINITY);
+    FloatVector vhi = FloatVector.broadcast(S, clamp ? hi : Float.POSITIVE_INFINITY);
+    for (int k = 0; k < 4; k++) {
+      int f = f0 + k * V;
+      FloatVector g0 = FloatVector.fromArray(S, tmp, f);
+      FloatVector g1 = FloatVector.fromArray(S, tmp, f + 4 * V);
+      FloatVector g2 = FloatVector.fromArray(S, tmp, f + 8 * V);
+      FloatVector g3 = FloatVector.fromArray(S, tmp, f + 12 * V);
+      FloatVector g4 = FloatVector.fromArray(S, tmp, f + 16 * V);
+      FloatVector g5 = FloatVector.fromArray(S, tmp, f + 20 * V);
+      FloatVector a = g1.add(g2);
+      FloatVector bb = g1.sub(g2);
+      FloatVector c = g3.add(g4);
+      FloatVector dd = g3.sub(g4);
+      g0.add(a).add(c).add(bias).max(vlo).min(vhi).intoArray(tmp, out + k * V);
+      bb.add(dd.mul(2f)).add(bias).max(vlo).min(vhi).intoArray(tmp, out + (4 + k) * V);
+      a.add(c.mul(4f)).add(bias).max(vlo).min(vhi).intoArray(tmp, out + (8 + k) * V);
+      bb.add(dd.mul(8f)).add(g5).add(bias).max(vlo).min(vhi).intoArray(tmp, out + (12 + k) * V);
+    }
+  }
+
+  /**
+   * Plain stores of the (4, 4, V) results to V output planes (a vector scatter measured slower),
+   * adding the residual and clamping there when there is one.
+   */
+  private static void copyOut(
+      float[] y,
+      int yc0,
+      int ow1,
+      int plane,
+      int rows,
+      int cols,
+      float[] tmp,
+      int out,
+      float[] add,
+      int aDelta,
+      float lo,
+      float hi) {
+    for (int n = 0; n < V; n++) {
+      int yc = yc0 + n * plane;
+      for (int i = 0; i < rows; i++) {
+        int yr = yc + i * ow1;
+        int src = out + i * 4 * V + n;
+        if (add == null) {
+          for (int j = 0; j < cols; j++) {
+            y[yr + j] = tmp[src + j * V];
+          }
+        } else {
+          for (int j = 0; j < cols; j++) {
+            y[yr + j] = Math.min(Math.max(tmp[src + j * V] + add[yr + aDelta + j], lo), hi);
+          }
+        }
+      }
+    }
   }
 }
