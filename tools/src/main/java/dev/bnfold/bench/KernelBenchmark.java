@@ -35,6 +35,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=vector4,vector8,scalar
  * </pre>
+ *
+ * <p>The {@code conv3x3_*} pairs time the same ResNet-18 3x3 stride-1 layer through the direct path
+ * (im2col or gather) and through Winograd F(4x4, 3x3), whose score counts the direct convolution's
+ * flops (an effective rate, above the FMA peak when Winograd saves enough).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -242,6 +246,28 @@ public class KernelBenchmark {
     }
   }
 
+  /** ResNet-18 stem: 7x7 stride 2, 3->64, 224x224 to 112x112 (phase-split im2col). */
+  @State(Scope.Thread)
+  public static class ConvStem extends ConvState {
+    static final int FLOPS = 2 * 64 * 112 * 112 * 3 * 49;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 3, 64, 1, 224, 7, 2);
+    }
+  }
+
+  /** ResNet-18 layer2 entry: 3x3 stride 2, 64->128, 56x56 to 28x28. */
+  @State(Scope.Thread)
+  public static class Conv3x3S2 extends ConvState {
+    static final int FLOPS = 2 * 128 * 28 * 28 * 64 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 64, 128, 1, 56, 3, 2);
+    }
+  }
+
   /** ResNet-18 layer2: 3x3 128->128 on 28x28. */
   @State(Scope.Thread)
   public static class Conv3x3L2 extends ConvState {
@@ -333,6 +359,20 @@ public class KernelBenchmark {
   @Benchmark
   @OperationsPerInvocation(Conv3x3L1.FLOPS / 1000)
   public float[] conv3x3_64_56(Conv3x3L1 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(ConvStem.FLOPS / 1000)
+  public float[] conv7x7s2_3to64_224(ConvStem s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3S2.FLOPS / 1000)
+  public float[] conv3x3s2_64to128_56(Conv3x3S2 s) {
     s.run();
     return s.y;
   }

@@ -143,6 +143,31 @@ class ConvTest {
       Conv.gemmPathJobs(
           kern, got, 0, x, 0, pw, b, 0, epi, g, chunks, scratch, 0, 0, Conv.gemmJobs(g, chunks));
       assertClose(relu, got, ySize, name + " epilogue, row chunks " + chunks + " " + describe(g));
+      // a fused residual: each block starts as bias + addend (here the addend is y itself)
+      float[] add = random(r, ySize);
+      for (int i = 0; i < ySize; i++) {
+        relu[i] = Math.max(ref[i] + add[i], 0f);
+      }
+      got = add.clone();
+      Conv.gemmPathJobs(
+          kern,
+          got,
+          0,
+          x,
+          0,
+          pw,
+          b,
+          0,
+          got,
+          0,
+          Epilogue.clamp(0f, Float.POSITIVE_INFINITY),
+          g,
+          chunks,
+          scratch,
+          0,
+          0,
+          Conv.gemmJobs(g, chunks));
+      assertClose(relu, got, ySize, name + " residual in place " + describe(g));
     }
   }
 
@@ -229,6 +254,42 @@ class ConvTest {
             ySize,
             kern.name() + " gather variant " + variant + " " + describe(g));
       }
+      // a fused residual: added as the real columns are copied out, before the clamp
+      float[] add = random(r, ySize);
+      float[] want = new float[ySize];
+      for (int i = 0; i < ySize; i++) {
+        want[i] = Math.min(Math.max(ref[i] + add[i], 0f), 0.5f);
+      }
+      float[] scratch = new float[Conv.gatherScratchSize(g, kern.mr(), kern.nr())];
+      float[] got = new float[ySize + 2];
+      for (int n = 0; n < g.n; n++) {
+        for (int grp = 0; grp < g.group; grp++) {
+          Conv.gatherPad(scratch, 0, x, 0, g, kern.nr(), n, grp);
+          Conv.gatherPathJobs(
+              kern,
+              got,
+              2,
+              pw,
+              b,
+              0,
+              add,
+              0,
+              Epilogue.clamp(0f, 0.5f),
+              g,
+              rows,
+              scratch,
+              0,
+              n,
+              grp,
+              0,
+              panels);
+        }
+      }
+      assertClose(
+          want,
+          java.util.Arrays.copyOfRange(got, 2, ySize + 2),
+          ySize,
+          kern.name() + " gather residual " + describe(g));
     }
     org.junit.jupiter.api.Assertions.assertTrue(tested > 20, "only " + tested + " geometries");
   }
