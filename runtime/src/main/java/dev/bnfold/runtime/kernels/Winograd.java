@@ -182,9 +182,10 @@ public final class Winograd {
     /**
      * Blocks are runs of whole mr-tile panels, as equal as panels allow: as many as keep V and Mx
      * of a block within {@link #BLOCK_BYTES} (but at least 16 tiles each: every block streams all
-     * of U, 4x the weights, through the cache), rounded up to a multiple of {@code threads}. When
-     * there are fewer blocks than threads, each block's output channels are split into chunks
-     * instead (a chunk repeats its block's input transform but streams only its part of U).
+     * of U, 4x the weights, through the cache; up to 4 per thread when U is small), rounded up to a
+     * multiple of {@code threads}. When there are fewer blocks than threads, each block's output
+     * channels are split into chunks instead (a chunk repeats its block's input transform but
+     * streams only its part of U).
      */
     Tiling(ConvGeometry g, GemmMicroKernel kern, WinogradTransforms transforms, int threads) {
       if (!applies(g)) {
@@ -200,6 +201,11 @@ public final class Winograd {
       int maxTiles = Math.max(Math.min(tiles, 16), BLOCK_BYTES / (4 * XI * (g.c + g.m)));
       int maxPanels = Math.max(1, maxTiles / mr);
       int b = (panels + maxPanels - 1) / maxPanels;
+      if (threads > 1 && 4L * XI * g.c * g.m <= BLOCK_BYTES) {
+        // U stays in L2, so more blocks cost little: up to four per thread, which keeps the
+        // wait for the last one short when a pool thread starts late
+        b = Math.max(b, Math.min(panels, 4 * threads));
+      }
       if (threads > 1 && b > 1) {
         b = Math.min(panels, (b + threads - 1) / threads * threads);
       }
