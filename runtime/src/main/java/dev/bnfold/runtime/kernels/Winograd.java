@@ -4,7 +4,8 @@ package dev.bnfold.runtime.kernels;
  * Winograd F(4x4, 3x3) convolution for 2-D 3x3 convolutions with stride 1, dilation 1 and one
  * group, over NCHW float data. Each 4x4 output tile comes from a 6x6 input tile: {@code Y = A^T [
  * sum over c of (G w_c G^T) . (B^T d_c B) ] A} (. element-wise), so the 9 * 16 multiplies per tile,
- * channel and output channel of a direct convolution become 36: a 2.25x... 4x cut in multiplies.
+ * channel and output channel of a direct convolution become 36: 4x fewer (the transforms cost per
+ * tile and channel, not per channel pair).
  *
  * <p>The 36 element-wise products summed over input channels are 36 independent matrix products,
  * run with the packed GEMM micro-kernel: for each transform position xi, {@code Mx (tiles, M) = Vx
@@ -15,15 +16,16 @@ package dev.bnfold.runtime.kernels;
  * <ul>
  *   <li>{@link #transformWeights}, once per model: {@code U[xi] (C, M) = (G w G^T)[xi]}, each
  *       packed as B panels ({@link Gemm#packB}).
- *   <li>Per block of tiles ({@link #runJobs}): the input tiles, zero-padded at the border, are
- *       transformed ({@code B^T d B}) straight into packed A panels {@code V[xi]}; the 36 GEMMs
- *       write {@code Mx[xi] (tiles, M)}; the output transform ({@code A^T m A}) adds the bias and
- *       an optional residual addend, applies the fused activation, and stores the valid part of
- *       each 4x4 tile.
+ *   <li>Per block of tiles ({@link #runJobs}): each channel's rows under the block are copied into
+ *       a zero-padded plane, whose 6x6 windows are transformed ({@code B^T d B}) straight into
+ *       packed A panels {@code V[xi]} ({@link WinogradTransforms#input}); the 36 GEMMs write {@code
+ *       Mx[xi] (tiles, M)}; the output transform ({@code A^T m A}, {@link
+ *       WinogradTransforms#output}) adds the bias and an optional residual addend, applies the
+ *       fused activation, and stores the valid part of each 4x4 tile.
  * </ul>
  *
- * <p>Matrices (Lavin and Gray, points 0, -1, 1, 1/2, -1/2... scaled as in their paper: 0, +-1,
- * +-2):
+ * <p>Matrices (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", interpolation
+ * points 0, 1, -1, 2, -2 and infinity):
  *
  * <pre>
  * B^T = [4  0 -5  0 1 0]   G = [ 1/4     0     0]   A^T = [1 1  1 1  1 0]
@@ -34,8 +36,10 @@ package dev.bnfold.runtime.kernels;
  *       [0  4  0 -5 0 1]       [   0     0     1]
  * </pre>
  *
- * In float32 the error grows with the transform's larger coefficients; on random data it stays
- * around 1e-6 relative to the output scale (see WinogradTest).
+ * In float32 the error grows with the transforms' larger coefficients: within 2e-5 of the output
+ * scale on random 256- and 512-channel layers (WinogradTest); on whole models about twice the
+ * direct path's (ResNet-18 logits 6.7e-6 against 2.9e-6, Wide ResNet-50-2 1.0e-4 against 4.9e-5,
+ * verify bound 1.6e-4 and 2.0e-4).
  */
 public final class Winograd {
   private Winograd() {}
