@@ -322,6 +322,54 @@ public final class Winograd {
       int sOff,
       int job0,
       int job1) {
+    float[] clamp = epilogue == null ? null : epilogue.clampBounds();
+    runJobs(
+        kern,
+        tl,
+        y,
+        yOff,
+        x,
+        xOff,
+        u,
+        b,
+        bOff,
+        addend,
+        addOff,
+        clamp == null ? Float.NEGATIVE_INFINITY : clamp[0],
+        clamp == null ? Float.POSITIVE_INFINITY : clamp[1],
+        clamp == null ? epilogue : null,
+        mChunks,
+        scratch,
+        sOff,
+        job0,
+        job1);
+  }
+
+  /**
+   * {@link #runJobs} with the fused activation given as a clamp to {@code [lo, hi]} (infinite for
+   * none) and {@code other}, a function applied after it (may be null): bounds taken from the
+   * epilogue once, when the layer is bound, rather than on every call.
+   */
+  public static void runJobs(
+      GemmMicroKernel kern,
+      Tiling tl,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] u,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addOff,
+      float lo,
+      float hi,
+      Epilogue other,
+      int mChunks,
+      float[] scratch,
+      int sOff,
+      int job0,
+      int job1) {
     ConvGeometry g = tl.g;
     int nr = kern.nr();
     int c1 = g.c;
@@ -333,10 +381,6 @@ public final class Winograd {
     int tmp = pOff + tl.planeRows * tl.wp;
     int uStride = Gemm.packedBSize(c1, m1, nr);
     int panels = Gemm.panels(m1, nr);
-    float[] clamp = epilogue == null ? null : epilogue.clampBounds();
-    float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
-    float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
-    Epilogue other = clamp == null ? epilogue : null;
     for (int job = job0; job < job1; job++) {
       int chunk = job % mChunks;
       int block = job / mChunks % blocks;

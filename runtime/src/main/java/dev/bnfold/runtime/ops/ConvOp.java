@@ -355,6 +355,10 @@ final class ConvOp extends Op {
       b.needScratch(tl.scratchSize());
       int jobs1 = tl.jobs(1);
       int chunks = tl.chunks();
+      float[] clamp = epi == null ? null : epi.clampBounds(); // once, not per call
+      float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+      float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+      Epilogue other = clamp == null ? epi : null;
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
@@ -362,8 +366,8 @@ final class ConvOp extends Op {
         int ao = ia < 0 ? 0 : f.off[ia];
         if (f.parallel.threads() == 1) {
           Winograd.runJobs(
-              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, add, ao, epi, 1,
-              f.scratch, 0, 0, jobs1);
+              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, add, ao, lo, hi,
+              other, 1, f.scratch, 0, 0, jobs1);
           return;
         }
         f.parallel.forRange(
@@ -381,7 +385,9 @@ final class ConvOp extends Op {
                     bo,
                     add,
                     ao,
-                    epi,
+                    lo,
+                    hi,
+                    other,
                     chunks,
                     f.scratch,
                     wk * f.scratchStride,
