@@ -259,6 +259,7 @@ final class CompiledGraph {
       }
     }
     fuseSwish();
+    fuseResiduals();
     fuseActivations();
   }
 
@@ -281,6 +282,62 @@ final class CompiledGraph {
     constData.add(data);
     constShapes.add(shape);
     return id;
+  }
+
+  /**
+   * A Conv whose output only feeds an Add absorbs the Add: it adds the Add's other input while it
+   * stores its output (see {@link Op#fuseResidual}), so a residual connection costs no pass over
+   * memory of its own. Runs before {@link #fuseActivations}, which then fuses an activation that
+   * follows the Add into the Conv, applied to the sum.
+   *
+   * <pre>
+   * Before: y = Conv(x, w[, b]);  z = Add(y, r)  (or Add(r, y))
+   * After:  z = Conv(x, w, b or absent, r), at the Add's place in the order
+   * </pre>
+   *
+   * <p>Preconditions: y is read by the Add only and is not a graph output; the Add has two distinct
+   * inputs; the Conv accepts (constant weights, one group, no activation yet). The Conv moves to
+   * the Add's position because r may be computed after it (the downsampling branch of a ResNet
+   * block); that is safe since nothing in between reads y.
+   */
+  private void fuseResiduals() {
+    int[] consumers = consumerCounts();
+    Map<Integer, Integer> producer = producers();
+    boolean[] removed = new boolean[ops.size()];
+    for (int j = 0; j < ops.size(); j++) {
+      int[] in = opInputs.get(j);
+      if (!"Add".equals(ops.get(j).node().opType())
+          || in.length != 2
+          || in[0] < 0
+          || in[1] < 0
+          || in[0] == in[1]
+          || opOutputs.get(j).length != 1) {
+        continue;
+      }
+      if (constData.get(in[0]) != null || constData.get(in[1]) != null) {
+        // Conv + constant is a bias (usually broadcast), not a residual connection
+        continue;
+      }
+      for (int side = 0; side < 2; side++) {
+        int y = in[side];
+        Integer i = producer.get(y);
+        if (i == null
+            || removed[i]
+            || consumers[y] != 1
+            || !"Conv".equals(ops.get(i).node().opType())
+            || opOutputs.get(i).length != 1
+            || !ops.get(i).fuseResidual()) {
+          continue;
+        }
+        int[] conv = opInputs.get(i);
+        int[] fused = {conv[0], conv[1], conv.length > 2 ? conv[2] : -1, in[1 - side]};
+        ops.set(j, ops.get(i));
+        opInputs.set(j, fused);
+        removed[i] = true;
+        break;
+      }
+    }
+    removeOps(removed);
   }
 
   /**

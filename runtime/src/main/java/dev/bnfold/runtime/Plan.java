@@ -174,7 +174,8 @@ final class Plan {
           inIds[i] = -1;
         }
       }
-      Binding b = new Binding(inShapes, outShapes, inIds, outIds.clone(), g.gemm);
+      Binding b =
+          new Binding(inShapes, outShapes, inIds, outIds.clone(), g.gemm, parallel.threads());
       bound.add(op.bind(b));
       boundOps.add(k);
       kernels.add(b.kernelName() != null ? b.kernelName() : op.node().opType());

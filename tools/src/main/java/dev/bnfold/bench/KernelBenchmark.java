@@ -5,6 +5,7 @@ import dev.bnfold.runtime.kernels.ConvGeometry;
 import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
+import dev.bnfold.runtime.kernels.Winograd;
 import dev.bnfold.runtime.kernels.vector.FmaPeak;
 import dev.bnfold.runtime.kernels.vector.VectorGemmMicroKernel;
 import dev.bnfold.runtime.kernels.vector.VectorGemmMicroKernel8;
@@ -34,6 +35,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=vector4,vector8,scalar
  * </pre>
+ *
+ * <p>The {@code conv3x3_*} pairs time the same ResNet-18 3x3 stride-1 layer through the direct path
+ * (im2col or gather) and through Winograd F(4x4, 3x3), whose score counts the direct convolution's
+ * flops (an effective rate, above the FMA peak when Winograd saves enough).
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -159,6 +164,10 @@ public class KernelBenchmark {
     float[] b;
     float[] y;
     float[] scratch;
+    float[] u; // Winograd-transformed weights, for 3x3 stride-1 dense convs only
+    float[] wScratch;
+    Winograd.Tiling tiling;
+    int[] rows; // gather path rows, if ConvOp would take it
 
     void setUp(Impl impl, int c, int m, int group, int hw, int k, int stride) {
       kern = impl.kernel();
@@ -182,21 +191,47 @@ public class KernelBenchmark {
       b = random(r, m);
       pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
-      scratch = new float[Math.max(Conv.scratchSize(g, kern.nr()), Conv.depthwiseScratchSize(g))];
+      scratch =
+          new float
+              [Math.max(
+                  Math.max(Conv.scratchSize(g, kern.nr()), Conv.depthwiseScratchSize(g)),
+                  Conv.gatherScratchSize(g, kern.mr(), kern.nr()))];
+      rows = Conv.isGather(g, kern) ? Conv.gatherRows(g) : null;
       y = new float[m * out * out];
       run();
       float[] ref = new float[y.length];
       Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
-      check(ref, y, "conv c=" + c + " m=" + m + " " + hw + "x" + hw + " k" + k + " s" + stride);
+      String what = "conv c=" + c + " m=" + m + " " + hw + "x" + hw + " k" + k + " s" + stride;
+      check(ref, y, what);
+      if (Winograd.applies(g)) {
+        u = new float[Winograd.transformedWeightSize(g, kern.nr())];
+        Winograd.transformWeights(u, w, 0, g, kern.nr());
+        tiling = Winograd.tiling(g, kern);
+        wScratch = new float[tiling.scratchSize()];
+        java.util.Arrays.fill(y, Float.NaN);
+        runWinograd();
+        check(ref, y, "winograd " + what);
+      }
     }
 
+    /** The direct path ConvOp takes without Winograd: depthwise, gather or im2col GEMM. */
     void run() {
       if (Conv.isDepthwise(g)) {
         Conv.depthwise(
             Kernels.depthwise3x3For(kern), y, 0, x, 0, w, 0, b, 0, null, g, scratch, 0, 0, g.m);
+      } else if (rows != null) {
+        Conv.gatherPad(scratch, 0, x, 0, g, kern.nr(), 0, 0);
+        int panels = (g.m + kern.mr() - 1) / kern.mr();
+        Conv.gatherPathJobs(kern, y, 0, pw, b, 0, null, g, rows, scratch, 0, 0, 0, 0, panels);
       } else {
         Conv.gemmPath(kern, y, 0, x, 0, pw, b, 0, g, scratch);
       }
+    }
+
+    /** Winograd F(4x4, 3x3): GFLOP/s counted as the direct convolution's flops. */
+    void runWinograd() {
+      Winograd.runJobs(
+          kern, tiling, y, 0, x, 0, u, b, 0, null, 0, null, 1, wScratch, 0, 0, tiling.jobs(1));
     }
   }
 
@@ -208,6 +243,50 @@ public class KernelBenchmark {
     @Setup
     public void setUp(Impl impl) {
       setUp(impl, 64, 64, 1, 56, 3, 1);
+    }
+  }
+
+  /** ResNet-18 stem: 7x7 stride 2, 3->64, 224x224 to 112x112 (phase-split im2col). */
+  @State(Scope.Thread)
+  public static class ConvStem extends ConvState {
+    static final int FLOPS = 2 * 64 * 112 * 112 * 3 * 49;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 3, 64, 1, 224, 7, 2);
+    }
+  }
+
+  /** ResNet-18 layer2 entry: 3x3 stride 2, 64->128, 56x56 to 28x28. */
+  @State(Scope.Thread)
+  public static class Conv3x3S2 extends ConvState {
+    static final int FLOPS = 2 * 128 * 28 * 28 * 64 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 64, 128, 1, 56, 3, 2);
+    }
+  }
+
+  /** ResNet-18 layer2: 3x3 128->128 on 28x28. */
+  @State(Scope.Thread)
+  public static class Conv3x3L2 extends ConvState {
+    static final int FLOPS = 2 * 128 * 28 * 28 * 128 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 128, 128, 1, 28, 3, 1);
+    }
+  }
+
+  /** ResNet-18 layer4: 3x3 512->512 on 7x7. */
+  @State(Scope.Thread)
+  public static class Conv3x3L4 extends ConvState {
+    static final int FLOPS = 2 * 512 * 7 * 7 * 512 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 512, 512, 1, 7, 3, 1);
     }
   }
 
@@ -285,9 +364,65 @@ public class KernelBenchmark {
   }
 
   @Benchmark
+  @OperationsPerInvocation(ConvStem.FLOPS / 1000)
+  public float[] conv7x7s2_3to64_224(ConvStem s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3S2.FLOPS / 1000)
+  public float[] conv3x3s2_64to128_56(Conv3x3S2 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L1.FLOPS / 1000)
+  public float[] conv3x3_64_56_winograd(Conv3x3L1 s) {
+    s.runWinograd();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L2.FLOPS / 1000)
+  public float[] conv3x3_128_28(Conv3x3L2 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L2.FLOPS / 1000)
+  public float[] conv3x3_128_28_winograd(Conv3x3L2 s) {
+    s.runWinograd();
+    return s.y;
+  }
+
+  @Benchmark
   @OperationsPerInvocation(Conv3x3L3.FLOPS / 1000)
   public float[] conv3x3_256_14(Conv3x3L3 s) {
     s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L3.FLOPS / 1000)
+  public float[] conv3x3_256_14_winograd(Conv3x3L3 s) {
+    s.runWinograd();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L4.FLOPS / 1000)
+  public float[] conv3x3_512_7(Conv3x3L4 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L4.FLOPS / 1000)
+  public float[] conv3x3_512_7_winograd(Conv3x3L4 s) {
+    s.runWinograd();
     return s.y;
   }
 

@@ -174,6 +174,34 @@ public final class Gemm {
       int q1,
       float lo,
       float hi) {
+    multiplyPacked(
+        kernel, c, cOff, ldc, pa, paOff, pb, pbOff, m, n, k, accumulate, null, 0, q0, q1, lo, hi);
+  }
+
+  /**
+   * {@link #multiplyPacked} with a per-row bias: unless accumulating, row i of C starts from {@code
+   * bias[biasOff + i]} ({@link GemmMicroKernel#tileBias}; bias may be null for 0), so C is not
+   * filled beforehand.
+   */
+  public static void multiplyPacked(
+      GemmMicroKernel kernel,
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] pa,
+      int paOff,
+      float[] pb,
+      int pbOff,
+      int m,
+      int n,
+      int k,
+      boolean accumulate,
+      float[] bias,
+      int biasOff,
+      int q0,
+      int q1,
+      float lo,
+      float hi) {
     int mr = kernel.mr();
     int nr = kernel.nr();
     boolean clamp = lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY;
@@ -181,7 +209,10 @@ public final class Gemm {
       if (!accumulate) {
         for (int i = 0; i < m; i++) {
           java.util.Arrays.fill(
-              c, cOff + i * ldc + q0 * nr, cOff + i * ldc + Math.min(n, q1 * nr), 0f);
+              c,
+              cOff + i * ldc + q0 * nr,
+              cOff + i * ldc + Math.min(n, q1 * nr),
+              bias == null ? 0f : bias[biasOff + i]);
         }
       }
       if (clamp && n > q0 * nr) {
@@ -197,18 +228,34 @@ public final class Gemm {
         int cols = Math.min(nr, n - q * nr);
         for (int p = 0; p * mr < m; p++) {
           int rows = Math.min(mr, m - p * mr);
-          kernel.tile(
-              c,
-              cOff + p * mr * ldc + q * nr,
-              ldc,
-              pa,
-              paOff + p * mr * k + k0 * mr,
-              pb,
-              bp,
-              kc,
-              rows,
-              cols,
-              acc);
+          if (acc || bias == null) {
+            kernel.tile(
+                c,
+                cOff + p * mr * ldc + q * nr,
+                ldc,
+                pa,
+                paOff + p * mr * k + k0 * mr,
+                pb,
+                bp,
+                kc,
+                rows,
+                cols,
+                acc);
+          } else {
+            kernel.tileBias(
+                c,
+                cOff + p * mr * ldc + q * nr,
+                ldc,
+                pa,
+                paOff + p * mr * k + k0 * mr,
+                pb,
+                bp,
+                kc,
+                rows,
+                cols,
+                bias,
+                biasOff + p * mr);
+          }
           if (clamp && k0 + kc == k) {
             kernel.clamp(c, cOff + p * mr * ldc + q * nr, ldc, rows, cols, lo, hi);
           }

@@ -43,6 +43,34 @@ public interface GemmMicroKernel {
       boolean accumulate);
 
   /**
+   * {@link #tile} that starts row r of the tile from {@code bias[biasOff + r]} instead of from C
+   * (or from 0 when {@code bias} is null): {@code C = bias + Apanel * Bpanel}, C not read. A
+   * convolution's bias then costs no pass over its output of its own.
+   */
+  default void tileBias(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] b,
+      int bOff,
+      int kc,
+      int m,
+      int n,
+      float[] bias,
+      int biasOff) {
+    if (bias == null) {
+      tile(c, cOff, ldc, a, aOff, b, bOff, kc, m, n, false);
+      return;
+    }
+    for (int r = 0; r < m; r++) {
+      java.util.Arrays.fill(c, cOff + r * ldc, cOff + r * ldc + n, bias[biasOff + r]);
+    }
+    tile(c, cOff, ldc, a, aOff, b, bOff, kc, m, n, true);
+  }
+
+  /**
    * One output row against one packed B panel (the M = 1 matrix-vector case): {@code c[cOff + j] =
    * sum over kk < kc of a[aOff + kk] * b[bOff + kk * nr + j]} for {@code j < n} (1..nr); A is a
    * plain contiguous row, not packed, and nothing beyond n columns is written.

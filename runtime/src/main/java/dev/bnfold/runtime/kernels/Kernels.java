@@ -24,6 +24,9 @@ public final class Kernels {
   private static final ElementwiseKernel VECTOR_ELEMENTWISE =
       VECTOR == null ? null : (ElementwiseKernel) vectorFactory("elementwise");
 
+  private static final WinogradTransforms VECTOR_WINOGRAD =
+      VECTOR == null ? null : (WinogradTransforms) vectorFactory("winograd");
+
   private static boolean vectorAvailable() {
     if (Boolean.getBoolean("bnfold.scalar")) {
       return false;
@@ -68,6 +71,21 @@ public final class Kernels {
   /** The vector depthwise 3x3 kernel, or null if not available. */
   public static Depthwise3x3Kernel vectorDepthwise3x3() {
     return VECTOR_DEPTHWISE;
+  }
+
+  /** The vector Winograd transforms, or null if not available. */
+  public static WinogradTransforms vectorWinograd() {
+    return VECTOR_WINOGRAD;
+  }
+
+  /**
+   * The Winograd transforms of the same family as {@code gemm}: the vector ones when {@code gemm}
+   * is a vector kernel, else the plain-Java {@link Winograd#SCALAR}.
+   */
+  public static WinogradTransforms winogradFor(GemmMicroKernel gemm) {
+    return gemm instanceof ScalarGemmMicroKernel || VECTOR_WINOGRAD == null
+        ? Winograd.SCALAR
+        : VECTOR_WINOGRAD;
   }
 
   /**

@@ -19,16 +19,26 @@ public final class Binding {
   /** The GEMM micro-kernel chosen for the model. */
   public final GemmMicroKernel gemm;
 
+  /** Threads the step will run on (its work split may depend on it). */
+  public final int threads;
+
   private int scratch;
   private String kernel;
 
-  /** Creates a binding. */
+  /** Creates a binding for one thread. */
   public Binding(int[][] in, int[][] out, int[] inIds, int[] outIds, GemmMicroKernel gemm) {
+    this(in, out, inIds, outIds, gemm, 1);
+  }
+
+  /** Creates a binding for steps that run on {@code threads} threads. */
+  public Binding(
+      int[][] in, int[][] out, int[] inIds, int[] outIds, GemmMicroKernel gemm, int threads) {
     this.in = in;
     this.out = out;
     this.inIds = inIds;
     this.outIds = outIds;
     this.gemm = gemm;
+    this.threads = threads;
   }
 
   /** Declares that the step needs {@code floats} of {@link Frame#scratch}. */

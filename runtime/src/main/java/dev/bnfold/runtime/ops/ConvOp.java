@@ -11,6 +11,7 @@ import dev.bnfold.runtime.kernels.Epilogue;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
 import dev.bnfold.runtime.kernels.PanelLayout;
+import dev.bnfold.runtime.kernels.Winograd;
 import java.util.Arrays;
 
 /**
@@ -28,20 +29,30 @@ final class ConvOp extends Op {
   // a constant
   private final float[] packedW;
   private final GemmMicroKernel gemm;
+  private final boolean winograd; // a Winograd candidate (see bind): 3x3, stride 1, one group
+  private float[] winogradWeights; // transformed on first use, guarded by this
   private Activation act;
+  private boolean residual; // input 3 is added to the output before act (see fuseResidual)
 
   private ConvOp(
-      NodeDef node, Window win, int group, int[] wShape, float[] packedW, GemmMicroKernel gemm) {
+      NodeDef node,
+      Window win,
+      int group,
+      int[] wShape,
+      float[] packedW,
+      GemmMicroKernel gemm,
+      boolean winograd) {
     super(node);
     this.win = win;
     this.group = group;
     this.wShape = wShape;
     this.packedW = packedW;
     this.gemm = gemm;
+    this.winograd = winograd;
   }
 
   static Op create(NodeDef n, Attrs a, OpContext c, GemmMicroKernel gemm) {
-    ConvOp probe = new ConvOp(n, null, 1, null, null, null);
+    ConvOp probe = new ConvOp(n, null, 1, null, null, null, false);
     probe.arity(2, 3, 1);
     int[] wShape = c.constantShape(n.inputs().get(1));
     if (wShape != null && wShape.length < 3) {
@@ -106,7 +117,13 @@ final class ConvOp extends Op {
         c.constantFloats(wName); // a 3-D conv that may run depthwise (depth 1) reads W in place
       }
     }
-    return new ConvOp(n, win, (int) group, wShape, packed, gemm);
+    boolean winograd =
+        packed != null
+            && weightLayout(wShape, group, gemm) != null
+            && Winograd.applies(
+                geometry(
+                    win, (int) group, 1, 1, new int[] {1, 8, 8}, new int[] {1, 8, 8}, new int[3]));
+    return new ConvOp(n, win, (int) group, wShape, packed, gemm, winograd);
   }
 
   /**
@@ -134,6 +151,20 @@ final class ConvOp extends Op {
         padBegin3);
   }
 
+  /** The Winograd-transformed weights for {@code g}, computed once (they need C, M and nr only). */
+  private synchronized float[] winogradWeights(ConvGeometry g) {
+    if (winogradWeights == null) {
+      // W (M, C, 3, 3) unpacked from the GEMM panels, the only copy the model keeps
+      float[] w = new float[Shapes.size(wShape)];
+      weightLayout(wShape, group, gemm)
+          .unpack(w, packedW, Arrays.stream(wShape).asLongStream().toArray());
+      float[] u = new float[Winograd.transformedWeightSize(g, gemm.nr())];
+      Winograd.transformWeights(u, w, 0, g, gemm.nr());
+      winogradWeights = u;
+    }
+    return winogradWeights;
+  }
+
   @Override
   public boolean fuse(Activation a) {
     if (act != null) {
@@ -148,8 +179,30 @@ final class ConvOp extends Op {
     return act;
   }
 
+  /**
+   * Accepted for the dense GEMM-based paths: constant weights and one group (so never the depthwise
+   * path), and before any activation is fused (the activation applies to the sum).
+   */
+  @Override
+  public boolean fuseResidual() {
+    if (residual || act != null || packedW == null || group != 1) {
+      return false;
+    }
+    residual = true;
+    return true;
+  }
+
   @Override
   public int[][] inferShapes(int[][] in) {
+    int[] out = inferShapesConv(in);
+    if (residual) { // the fused Add: numpy broadcasting of the conv output and the addend
+      return new int[][] {Shapes.broadcast(out, in[3])};
+    }
+    return new int[][] {out};
+  }
+
+  /** The convolution's own output shape (before a fused residual's broadcasting). */
+  private int[] inferShapesConv(int[][] in) {
     int[] x = in[0];
     int[] w = in[1];
     int s = win.spatial;
@@ -179,7 +232,58 @@ final class ConvOp extends Op {
     out[0] = x[0];
     out[1] = w[0];
     System.arraycopy(o, 0, out, 2, s);
-    return new int[][] {out};
+    return out;
+  }
+
+  /**
+   * A fused residual whose addend does not have the conv's output shape (it broadcasts, in either
+   * direction): the conv goes to scratch through the GEMM path, then {@code y = act(conv + addend)}
+   * with numpy broadcasting, one element at a time. Correct for any shapes; real models add equal
+   * shapes and never get here.
+   */
+  private Step bindBroadcastResidual(Binding b, int[] convOut) {
+    b.kernel("gemm-im2col+broadcast-add");
+    ConvGeometry g = geometry(b.in[0], convOut, b.in[1][0]);
+    int ix = b.inIds[0];
+    int ib = b.inIds.length > 2 ? b.inIds[2] : -1;
+    int ia = b.inIds[3];
+    int iy = b.outIds[0];
+    int convSize = Shapes.size(convOut);
+    b.needScratch(Math.addExact(convSize, Conv.scratchSize(g, gemm.nr())));
+    int[] out = b.out[0];
+    int[] sc = Shapes.broadcastStrides(convOut, out);
+    int[] sa = Shapes.broadcastStrides(b.in[3], out);
+    int total = Shapes.size(out);
+    GemmMicroKernel k = gemm;
+    float[] pw = packedW;
+    int jobs = Conv.gemmJobs(g, 1);
+    Activation a = act;
+    return f -> {
+      float[] bias = ib < 0 ? null : f.buf[ib];
+      int bo = ib < 0 ? 0 : f.off[ib];
+      Conv.gemmPathJobs(
+          k, f.scratch, 0, f.buf[ix], f.off[ix], pw, bias, bo, null, g, 1, f.scratch, convSize, 0,
+          jobs);
+      float[] y = f.buf[iy];
+      int yo = f.off[iy];
+      float[] add = f.buf[ia];
+      int ao = f.off[ia];
+      for (int i = 0; i < total; i++) {
+        int rest = i;
+        int ci = 0;
+        int ai = 0;
+        for (int d = out.length - 1; d >= 0; d--) {
+          int idx = rest % out[d];
+          rest /= out[d];
+          ci += idx * sc[d];
+          ai += idx * sa[d];
+        }
+        y[yo + i] = f.scratch[ci] + add[ao + ai];
+      }
+      if (a != null) {
+        a.apply(y, yo, total);
+      }
+    };
   }
 
   ConvGeometry geometry(int[] x, int[] y, int m) {
@@ -241,7 +345,14 @@ final class ConvOp extends Op {
 
   @Override
   public Step bind(Binding b) {
+    if (residual) {
+      int[] convOut = inferShapesConv(b.in);
+      if (!Arrays.equals(convOut, b.out[0]) || !Arrays.equals(b.in[3], convOut)) {
+        return bindBroadcastResidual(b, convOut);
+      }
+    }
     ConvGeometry g = geometry(b.in[0], b.out[0], b.in[1][0]);
+    int ia = residual ? b.inIds[3] : -1; // fused residual addend, same shape as the output
     int ix = b.inIds[0];
     int iw = b.inIds[1];
     int ib = b.inIds.length > 2 ? b.inIds[2] : -1;
@@ -252,7 +363,7 @@ final class ConvOp extends Op {
     // ---- gemv: the window covers the whole input and the output plane is 1x1 ----------------
     // (squeeze-excitation convs on a 1x1 plane, fully connected layers written as Conv): each
     // output channel is one dot product of its weight row with the input, read in place.
-    if (packedW != null && isGemv(g)) {
+    if (packedW != null && ia < 0 && isGemv(g)) {
       b.kernel("gemv");
       return gemvStep(g, packedW, gemm.mr(), ix, ib, iy, epi, Kernels.elementwiseFor(gemm));
     }
@@ -291,7 +402,58 @@ final class ConvOp extends Op {
         }
       };
     }
+    // ---- Winograd F(4x4, 3x3): 3x3 stride-1 dense convs with enough channels and tiles ----
+    if (winograd && Winograd.pays(g)) {
+      b.kernel("winograd-f4x4");
+      GemmMicroKernel k = gemm;
+      float[] u = winogradWeights(g);
+      Winograd.Tiling tl = Winograd.tiling(g, k, b.threads);
+      b.needScratch(tl.scratchSize());
+      int jobs1 = tl.jobs(1);
+      int chunks = tl.chunks();
+      float[] clamp = epi == null ? null : epi.clampBounds(); // once, not per call
+      float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+      float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+      Epilogue other = clamp == null ? epi : null;
+      return f -> {
+        float[] bias = ib < 0 ? null : f.buf[ib];
+        int bo = ib < 0 ? 0 : f.off[ib];
+        float[] add = ia < 0 ? null : f.buf[ia];
+        int ao = ia < 0 ? 0 : f.off[ia];
+        if (f.parallel.threads() == 1) {
+          Winograd.runJobs(
+              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, add, ao, lo, hi,
+              other, 1, f.scratch, 0, 0, jobs1);
+          return;
+        }
+        f.parallel.forRange(
+            tl.jobs(chunks),
+            (wk, from, to) ->
+                Winograd.runJobs(
+                    k,
+                    tl,
+                    f.buf[iy],
+                    f.off[iy],
+                    f.buf[ix],
+                    f.off[ix],
+                    u,
+                    bias,
+                    bo,
+                    add,
+                    ao,
+                    lo,
+                    hi,
+                    other,
+                    chunks,
+                    f.scratch,
+                    wk * f.scratchStride,
+                    from,
+                    to));
+      };
+    }
+    // ---- end Winograd ----
     if (packedW != null && Conv.isGather(g, gemm)) {
+      b.kernel("gemm-gather");
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
       int[] rows = Conv.gatherRows(g);
@@ -300,6 +462,8 @@ final class ConvOp extends Op {
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
+        float[] add = ia < 0 ? null : f.buf[ia];
+        int ao = ia < 0 ? 0 : f.off[ia];
         float[] y = f.buf[iy];
         int yo = f.off[iy];
         float[] s = f.scratch; // one shared region: padded planes, then the flat output
@@ -307,7 +471,8 @@ final class ConvOp extends Op {
           for (int grp = 0; grp < g.group; grp++) {
             Conv.gatherPad(s, 0, f.buf[ix], f.off[ix], g, k.nr(), n, grp);
             if (f.parallel.threads() == 1 || rowPanels < 2) {
-              Conv.gatherPathJobs(k, y, yo, pw, bias, bo, epi, g, rows, s, 0, n, grp, 0, rowPanels);
+              Conv.gatherPathJobs(
+                  k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, n, grp, 0, rowPanels);
             } else {
               int img = n;
               int gr = grp;
@@ -315,13 +480,14 @@ final class ConvOp extends Op {
                   rowPanels,
                   (wk, from, to) ->
                       Conv.gatherPathJobs(
-                          k, y, yo, pw, bias, bo, epi, g, rows, s, 0, img, gr, from, to));
+                          k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, img, gr, from, to));
             }
           }
         }
       };
     }
     if (packedW != null) {
+      b.kernel(g.isPointwise() ? "gemm-1x1" : "gemm-im2col");
       b.needScratch(Conv.scratchSize(g, gemm.nr()));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
@@ -329,10 +495,12 @@ final class ConvOp extends Op {
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
+        float[] add = ia < 0 ? null : f.buf[ia];
+        int ao = ia < 0 ? 0 : f.off[ia];
         if (f.parallel.threads() == 1) {
           Conv.gemmPathJobs(
-              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, epi, g, 1, f.scratch, 0,
-              0, jobs1);
+              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, add, ao, epi, g, 1,
+              f.scratch, 0, 0, jobs1);
           return;
         }
         int chunks = Conv.rowChunks(g, k.mr(), f.parallel.threads());
@@ -348,6 +516,8 @@ final class ConvOp extends Op {
                     pw,
                     bias,
                     bo,
+                    add,
+                    ao,
                     epi,
                     g,
                     chunks,

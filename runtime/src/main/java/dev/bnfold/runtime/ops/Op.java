@@ -61,6 +61,16 @@ public abstract class Op {
     return false;
   }
 
+  /**
+   * Asks the op to take one more input, appended after its own (after absent optional ones), and
+   * add it to its output before its fused activation: a residual connection {@code Conv -> Add}
+   * folded into the Conv. The appended input may broadcast against the output. Returns false if the
+   * op cannot (then the Add stays a separate node).
+   */
+  public boolean fuseResidual() {
+    return false;
+  }
+
   /** The activation fused into this op, or null. */
   public Activation fused() {
     return null;

@@ -46,6 +46,10 @@ class ConvTest {
     {1, 3, 3, 3, 7, 7, 3, 3, 3, 1, 1}, // depthwise 3x3 stride 3
     {1, 16, 40, 1, 14, 14, 3, 3, 1, 1, 1}, // 40 rows: mr tails, several row chunks
     {1, 7, 9, 1, 23, 29, 3, 3, 2, 1, 1}, // im2col runs crossing rows and panels, stride 2
+    {1, 4, 5, 1, 17, 19, 3, 3, 3, 1, 1}, // column stride 3: three phase-split columns
+    {1, 3, 8, 1, 40, 38, 7, 7, 2, 1, 3}, // ResNet stem-like 7x7 stride 2: blocks cross rows
+    {1, 2, 3, 1, 13, 11, 3, 3, 2, 2, 2}, // stride 2 with dilation 2
+    {1, 3, 4, 1, 9, 10, 1, 3, 2, 1, 0}, // 1x3 stride 2, even input width
   };
 
   static Stream<Arguments> implementations() {
@@ -139,6 +143,31 @@ class ConvTest {
       Conv.gemmPathJobs(
           kern, got, 0, x, 0, pw, b, 0, epi, g, chunks, scratch, 0, 0, Conv.gemmJobs(g, chunks));
       assertClose(relu, got, ySize, name + " epilogue, row chunks " + chunks + " " + describe(g));
+      // a fused residual: each block starts as bias + addend (here the addend is y itself)
+      float[] add = random(r, ySize);
+      for (int i = 0; i < ySize; i++) {
+        relu[i] = Math.max(ref[i] + add[i], 0f);
+      }
+      got = add.clone();
+      Conv.gemmPathJobs(
+          kern,
+          got,
+          0,
+          x,
+          0,
+          pw,
+          b,
+          0,
+          got,
+          0,
+          Epilogue.clamp(0f, Float.POSITIVE_INFINITY),
+          g,
+          chunks,
+          scratch,
+          0,
+          0,
+          Conv.gemmJobs(g, chunks));
+      assertClose(relu, got, ySize, name + " residual in place " + describe(g));
     }
   }
 
@@ -225,6 +254,42 @@ class ConvTest {
             ySize,
             kern.name() + " gather variant " + variant + " " + describe(g));
       }
+      // a fused residual: added as the real columns are copied out, before the clamp
+      float[] add = random(r, ySize);
+      float[] want = new float[ySize];
+      for (int i = 0; i < ySize; i++) {
+        want[i] = Math.min(Math.max(ref[i] + add[i], 0f), 0.5f);
+      }
+      float[] scratch = new float[Conv.gatherScratchSize(g, kern.mr(), kern.nr())];
+      float[] got = new float[ySize + 2];
+      for (int n = 0; n < g.n; n++) {
+        for (int grp = 0; grp < g.group; grp++) {
+          Conv.gatherPad(scratch, 0, x, 0, g, kern.nr(), n, grp);
+          Conv.gatherPathJobs(
+              kern,
+              got,
+              2,
+              pw,
+              b,
+              0,
+              add,
+              0,
+              Epilogue.clamp(0f, 0.5f),
+              g,
+              rows,
+              scratch,
+              0,
+              n,
+              grp,
+              0,
+              panels);
+        }
+      }
+      assertClose(
+          want,
+          java.util.Arrays.copyOfRange(got, 2, ySize + 2),
+          ySize,
+          kern.name() + " gather residual " + describe(g));
     }
     org.junit.jupiter.api.Assertions.assertTrue(tested > 20, "only " + tested + " geometries");
   }
@@ -270,5 +335,19 @@ class ConvTest {
         + g.dilation[1]
         + " p="
         + g.padBegin[1];
+  }
+
+  /** Few column blocks: just enough row chunks to split evenly over the threads. */
+  @org.junit.jupiter.api.Test
+  void rowChunksSplitSmallPlanesEvenly() {
+    ConvGeometry late = geometry(new int[] {1, 256, 512, 1, 14, 14, 3, 3, 2, 1, 1}); // 7x7 out
+    org.junit.jupiter.api.Assertions.assertEquals(1, Conv.rowChunks(late, 8, 1));
+    org.junit.jupiter.api.Assertions.assertEquals(2, Conv.rowChunks(late, 8, 2));
+    org.junit.jupiter.api.Assertions.assertEquals(4, Conv.rowChunks(late, 8, 4));
+    ConvGeometry mid = geometry(new int[] {1, 64, 128, 1, 56, 56, 3, 3, 2, 1, 1}); // 4 blocks
+    org.junit.jupiter.api.Assertions.assertEquals(1, Conv.rowChunks(mid, 8, 2));
+    ConvGeometry three = geometry(new int[] {1, 8, 64, 1, 24, 24, 3, 3, 1, 1, 1}); // 3 blocks
+    int chunks = Conv.rowChunks(three, 8, 2);
+    org.junit.jupiter.api.Assertions.assertEquals(0, Conv.gemmJobs(three, chunks) % 2);
   }
 }

@@ -3,6 +3,7 @@ package dev.bnfold.runtime.kernels.vector;
 import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
+import dev.bnfold.runtime.kernels.WinogradTransforms;
 import jdk.incubator.vector.FloatVector;
 
 /** Entry point that {@code Kernels} loads reflectively: picks the micro-kernel for this CPU. */
@@ -22,6 +23,11 @@ public final class VectorKernels {
   /** The vector element-wise kernels. */
   public static ElementwiseKernel elementwise() {
     return new VectorElementwise();
+  }
+
+  /** The vector Winograd F(4x4, 3x3) tile transforms. */
+  public static WinogradTransforms winograd() {
+    return new VectorWinograd();
   }
 
   /** The vector depthwise 3x3 kernel. */
