@@ -1,0 +1,229 @@
+package dev.bnfold.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * Direct depthwise 2-D convolution: x (N, C, ih, iw), w (M, 1, kh, kw) with M = C * multiplier and
+ * group == C, bias (M) or null, y (N, M, oh, ow); output channel o reads input channel o /
+ * multiplier. Any kernel size, stride, dilation and padding. {@link Conv#reference} is the
+ * reference it is tested against.
+ *
+ * <p>Per output plane, the input plane is first copied into scratch with its zero padding made
+ * explicit and split by stride phase: padded row r goes to row-phase {@code r % sh}, row {@code r /
+ * sh}; padded column c to column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh
+ * * sw} sub-planes is {@link #rows} x {@link #pitch}. Tap (kh, kw) of output (oh, ow) then reads
+ * sub-plane element {@code (oh + kh*dh/sh, ow + kw*dw/sw)} of phase {@code (kh*dh % sh, kw*dw %
+ * sw)}: at flat index {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]}
+ * from f. So the whole plane is one unit-stride multi-tap correlation over {@code (oh-1) * pitch +
+ * ow} flat outputs ({@link DepthwiseKernel#taps}, bias and clamp fused), the {@code pitch - ow}
+ * columns between rows computed and dropped as the rows are copied out. Any other activation runs
+ * on the finished plane while it is in cache.
+ *
+ * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
+ */
+public final class Depthwise {
+  private final ConvGeometry g;
+  private final int rows; // rows of one phase sub-plane
+  private final int pitch; // row pitch of the sub-planes and of the flat output
+  private final int sub; // floats of one sub-plane
+  private final int padded; // floats of all sub-planes
+  private final int flat; // outputs of the flat run: (oh - 1) * pitch + ow
+  private final int[] taps; // (kh, kw): offset of the tap from the flat output index
+
+  private Depthwise(ConvGeometry g) {
+    this.g = g;
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    this.rows = g.out[1] + (g.k[1] - 1) * g.dilation[1] / sh;
+    this.pitch = g.out[2] + (g.k[2] - 1) * g.dilation[2] / sw;
+    this.sub = Math.multiplyExact(rows, pitch);
+    this.padded = Math.multiplyExact(sh * sw, sub);
+    this.flat = (g.out[1] - 1) * pitch + g.out[2];
+    this.taps = new int[g.k[1] * g.k[2]];
+    for (int kh = 0; kh < g.k[1]; kh++) {
+      for (int kw = 0; kw < g.k[2]; kw++) {
+        int r = kh * g.dilation[1];
+        int c = kw * g.dilation[2];
+        taps[kh * g.k[2] + kw] = (r % sh * sw + c % sw) * sub + r / sh * pitch + c / sw;
+      }
+    }
+  }
+
+  /** True if {@link #plan} applies: one input channel per group (C == group), 2-D. */
+  public static boolean isDepthwise(ConvGeometry g) {
+    return g.group == g.c
+        && g.group > 1
+        && g.k[0] == 1
+        && g.in[0] == 1
+        && g.out[0] == 1
+        && g.out[1] > 0
+        && g.out[2] > 0;
+  }
+
+  /** The plan for geometry g, which must satisfy {@link #isDepthwise}. */
+  public static Depthwise plan(ConvGeometry g) {
+    if (!isDepthwise(g)) {
+      throw new IllegalArgumentException("not a depthwise convolution");
+    }
+    return new Depthwise(g);
+  }
+
+  /** The geometry planned for. */
+  public ConvGeometry geometry() {
+    return g;
+  }
+
+  /** Rows of one phase sub-plane: {@code oh + (kh - 1) * dh / sh}. */
+  public int rows() {
+    return rows;
+  }
+
+  /** Row pitch of the sub-planes and the flat output: {@code ow + (kw - 1) * dw / sw}. */
+  public int pitch() {
+    return pitch;
+  }
+
+  /** Scratch floats {@link #run} needs per worker: the padded planes, then the flat output. */
+  public int scratchSize() {
+    return Math.addExact(padded, pitch == g.out[2] ? 0 : flat);
+  }
+
+  /**
+   * Output planes {@code [plane0, plane1)} of (image, output channel), in {@code N * M} order;
+   * ranges may run on different threads given separate scratch regions ({@link #scratchSize} floats
+   * at {@code sOff}). {@code b} and {@code epilogue} may be null; a clamp epilogue is fused into
+   * the kernel, any other runs on each finished plane.
+   */
+  public void run(
+      DepthwiseKernel kernel,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      float[] scratch,
+      int sOff,
+      int plane0,
+      int plane1) {
+    int mult = g.m / g.c;
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    int ow1 = g.out[2];
+    int ks = g.k[1] * g.k[2];
+    float[] clamp = epilogue == null ? null : epilogue.clampBounds();
+    float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+    float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+    boolean direct = pitch == ow1; // the flat run is the output plane
+    int fOff = sOff + padded;
+    for (int plane = plane0; plane < plane1; plane++) {
+      int n = plane / g.m;
+      int o = plane % g.m;
+      // consecutive output channels of one input channel (multiplier > 1) share the padded planes
+      if (plane == plane0 || o % mult == 0) {
+        pad(kernel, scratch, sOff, x, xOff + (n * g.c + o / mult) * inPlane);
+      }
+      int yc = yOff + (n * g.m + o) * outPlane;
+      float bias = b == null ? 0f : b[bOff + o];
+      if (direct) {
+        kernel.taps(y, yc, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
+      } else {
+        kernel.taps(scratch, fOff, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
+        for (int oh = 0; oh < g.out[1]; oh++) {
+          System.arraycopy(scratch, fOff + oh * pitch, y, yc + oh * ow1, ow1);
+        }
+      }
+      if (epilogue != null && clamp == null) {
+        epilogue.apply(y, yc, outPlane);
+      }
+    }
+  }
+
+  /**
+   * Copies input plane x (ih, iw) at xc into the phase sub-planes at {@code s[sOff..]} (see the
+   * class comment), zeros where the padded plane is outside the image.
+   */
+  private void pad(DepthwiseKernel kernel, float[] s, int sOff, float[] x, int xc) {
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int pt = g.padBegin[1];
+    int pl = g.padBegin[2];
+    // narrow planes (the 7x7 and 14x14 of late layers): one fill, then the image rows copied in;
+    // per-row zeroing of short margins costs more than the data there
+    boolean filled = pitch <= 64;
+    if (filled) {
+      Arrays.fill(s, sOff, sOff + padded, 0f);
+    }
+    for (int r = 0; r < sh * rows; r++) {
+      int rp = r % sh;
+      int row = sOff + rp * sw * sub + r / sh * pitch; // row r / sh of phase (rp, 0)
+      int ih = r - pt;
+      if (ih < 0 || ih >= ih1) {
+        for (int cp = 0; cp < sw && !filled; cp++) {
+          Arrays.fill(s, row + cp * sub, row + cp * sub + pitch, 0f);
+        }
+        continue;
+      }
+      int xr = xc + ih * iw1 - pl; // padded column c reads x[xr + c]
+      // column-phase cp holds columns i in [lo(cp), hi(cp)) that are inside the image
+      int lo0 = Math.min(pitch, (pl + sw - 1) / sw);
+      int hi0 = Math.min(pitch, Math.max(lo0, (iw1 + pl + sw - 1) / sw));
+      if (sw == 2) {
+        int lo1 = Math.min(pitch, pl / 2);
+        int hi1 = Math.min(pitch, Math.max(lo1, (iw1 + pl) / 2));
+        int d0 = row;
+        int d1 = row + sub;
+        int a = Math.max(lo0, lo1);
+        int e = Math.max(a, Math.min(hi0, hi1));
+        kernel.split2(s, d0 + a, d1 + a, x, xr + 2 * a, e - a); // both phases inside
+        for (int i = lo0; i < a; i++) {
+          s[d0 + i] = x[xr + 2 * i];
+        }
+        for (int i = e; i < hi0; i++) {
+          s[d0 + i] = x[xr + 2 * i];
+        }
+        for (int i = lo1; i < a; i++) {
+          s[d1 + i] = x[xr + 2 * i + 1];
+        }
+        for (int i = e; i < hi1; i++) {
+          s[d1 + i] = x[xr + 2 * i + 1];
+        }
+        if (!filled) {
+          zeroMargins(s, d0, lo0, hi0, pitch);
+          zeroMargins(s, d1, lo1, hi1, pitch);
+        }
+        continue;
+      }
+      for (int cp = 0; cp < sw; cp++) {
+        int d = row + cp * sub;
+        int lo = Math.min(pitch, (pl - cp + sw - 1) / sw);
+        int hi = Math.min(pitch, Math.max(lo, (iw1 + pl - cp + sw - 1) / sw));
+        if (sw == 1) {
+          System.arraycopy(x, xr + lo, s, d + lo, hi - lo);
+        } else {
+          for (int i = lo; i < hi; i++) {
+            s[d + i] = x[xr + i * sw + cp];
+          }
+        }
+        if (!filled) {
+          zeroMargins(s, d, lo, hi, pitch);
+        }
+      }
+    }
+  }
+
+  /** Zeros {@code s[d .. d+lo)} and {@code s[d+hi .. d+width)}: short loops, usually 1-2 long. */
+  private static void zeroMargins(float[] s, int d, int lo, int hi, int width) {
+    for (int i = 0; i < lo; i++) {
+      s[d + i] = 0f;
+    }
+    for (int i = hi; i < width; i++) {
+      s[d + i] = 0f;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.bnfold.runtime.kernels.vector;
+
+import dev.bnfold.runtime.kernels.DepthwiseKernel;
+import dev.bnfold.runtime.kernels.ScalarDepthwiseKernel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API {@link DepthwiseKernel}. {@link #taps} keeps four vectors of outputs in registers
+ * (four independent FMA chains hide the FMA latency, and each broadcast weight serves four loads);
+ * the run ends with a block that overlaps the one before (outputs are pure functions of the input,
+ * so recomputing a few is harmless) instead of a scalar tail, then single vectors the same way;
+ * runs shorter than one vector go to the scalar kernel. {@link #split2} deinterleaves two vectors
+ * at a time with two two-input lane shuffles. Loaded only when the {@code jdk.incubator.vector}
+ * module is present (see {@code Kernels}).
+ */
+public final class VectorDepthwise implements DepthwiseKernel {
+  private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+  private static final int V = S.length();
+  // lanes 0, 2, 4, ... (and 1, 3, 5, ...) of the pair (a, b); indexes >= V select from b
+  private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
+  private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
+
+  /** Creates the kernel. */
+  public VectorDepthwise() {}
+
+  @Override
+  public String name() {
+    return "vector";
+  }
+
+  @Override
+  public void taps(
+      float[] y,
+      int yOff,
+      int n,
+      float[] p,
+      int pOff,
+      int[] taps,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi) {
+    if (n < V) {
+      ScalarDepthwiseKernel.tapsScalar(y, yOff, n, p, pOff, taps, w, wOff, bias, lo, hi);
+      return;
+    }
+    int nt = taps.length;
+    FloatVector b = FloatVector.broadcast(S, bias);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int block = 4 * V;
+    int f = 0;
+    if (n >= block) {
+      // blocks at 0, 4V, 8V, ... and a last one ending at n that may overlap the one before
+      while (true) {
+        FloatVector a0 = b;
+        FloatVector a1 = b;
+        FloatVector a2 = b;
+        FloatVector a3 = b;
+        for (int t = 0; t < nt; t++) {
+          FloatVector wv = FloatVector.broadcast(S, w[wOff + t]);
+          int q = pOff + taps[t] + f;
+          a0 = FloatVector.fromArray(S, p, q).fma(wv, a0);
+          a1 = FloatVector.fromArray(S, p, q + V).fma(wv, a1);
+          a2 = FloatVector.fromArray(S, p, q + 2 * V).fma(wv, a2);
+          a3 = FloatVector.fromArray(S, p, q + 3 * V).fma(wv, a3);
+        }
+        int d = yOff + f;
+        a0.max(l).min(h).intoArray(y, d);
+        a1.max(l).min(h).intoArray(y, d + V);
+        a2.max(l).min(h).intoArray(y, d + 2 * V);
+        a3.max(l).min(h).intoArray(y, d + 3 * V);
+        if (f == n - block) {
+          return;
+        }
+        f = Math.min(f + block, n - block);
+      }
+    }
+    // fewer than 4V outputs: single vectors, the last one overlapping
+    while (true) {
+      FloatVector a0 = b;
+      for (int t = 0; t < nt; t++) {
+        a0 =
+            FloatVector.fromArray(S, p, pOff + taps[t] + f)
+                .fma(FloatVector.broadcast(S, w[wOff + t]), a0);
+      }
+      a0.max(l).min(h).intoArray(y, yOff + f);
+      if (f == n - V) {
+        return;
+      }
+      f = Math.min(f + V, n - V);
+    }
+  }
+
+  @Override
+  public void split2(float[] dst, int even, int odd, float[] x, int xOff, int n) {
+    int i = 0;
+    for (; i <= n - V; i += V) {
+      FloatVector a = FloatVector.fromArray(S, x, xOff + 2 * i);
+      FloatVector c = FloatVector.fromArray(S, x, xOff + 2 * i + V);
+      a.rearrange(EVEN, c).intoArray(dst, even + i);
+      a.rearrange(ODD, c).intoArray(dst, odd + i);
+    }
+    ScalarDepthwiseKernel.split2Scalar(dst, even + i, odd + i, x, xOff + 2 * i, n - i);
+  }
+}
