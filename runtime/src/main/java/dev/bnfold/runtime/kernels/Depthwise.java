@@ -29,6 +29,10 @@ public final class Depthwise {
   private final int padded; // floats of all sub-planes
   private final int flat; // outputs of the flat run: (oh - 1) * pitch + ow
   private final int[] taps; // (kh, kw): offset of the tap from the flat output index
+  private final int[] colLo; // per column phase: columns [colLo, colHi) are inside the image
+  private final int[] colHi;
+  private final int split0; // at stride 2: columns [split0, split1) inside in both phases
+  private final int split1;
 
   private Depthwise(ConvGeometry g) {
     this.g = g;
@@ -47,6 +51,16 @@ public final class Depthwise {
         taps[kh * g.k[2] + kw] = (r % sh * sw + c % sw) * sub + r / sh * pitch + c / sw;
       }
     }
+    // column i of phase cp is padded column i * sw + cp, input column i * sw + cp - padLeft
+    this.colLo = new int[sw];
+    this.colHi = new int[sw];
+    int pl = g.padBegin[2];
+    for (int cp = 0; cp < sw; cp++) {
+      colLo[cp] = Math.min(pitch, (pl - cp + sw - 1) / sw);
+      colHi[cp] = Math.min(pitch, Math.max(colLo[cp], (g.in[2] + pl - cp + sw - 1) / sw));
+    }
+    this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
+    this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
   }
 
   /** True if {@link #plan} applies: one input channel per group (C == group), 2-D. */
@@ -159,59 +173,49 @@ public final class Depthwise {
     if (filled) {
       Arrays.fill(s, sOff, sOff + padded, 0f);
     }
-    for (int r = 0; r < sh * rows; r++) {
-      int rp = r % sh;
-      int row = sOff + rp * sw * sub + r / sh * pitch; // row r / sh of phase (rp, 0)
-      int ih = r - pt;
-      if (ih < 0 || ih >= ih1) {
-        for (int cp = 0; cp < sw && !filled; cp++) {
-          Arrays.fill(s, row + cp * sub, row + cp * sub + pitch, 0f);
+    for (int rp = 0; rp < sh; rp++) {
+      for (int j = 0; j < rows; j++) {
+        int row = sOff + rp * sw * sub + j * pitch; // row j of phase (rp, 0)
+        int ih = j * sh + rp - pt;
+        if (ih < 0 || ih >= ih1) {
+          if (!filled) {
+            for (int cp = 0; cp < sw; cp++) {
+              Arrays.fill(s, row + cp * sub, row + cp * sub + pitch, 0f);
+            }
+          }
+          continue;
         }
-        continue;
-      }
-      int xr = xc + ih * iw1 - pl; // padded column c reads x[xr + c]
-      // column-phase cp holds columns i in [lo(cp), hi(cp)) that are inside the image
-      int lo0 = Math.min(pitch, (pl + sw - 1) / sw);
-      int hi0 = Math.min(pitch, Math.max(lo0, (iw1 + pl + sw - 1) / sw));
-      if (sw == 2) {
-        int lo1 = Math.min(pitch, pl / 2);
-        int hi1 = Math.min(pitch, Math.max(lo1, (iw1 + pl) / 2));
-        int d0 = row;
-        int d1 = row + sub;
-        int a = Math.max(lo0, lo1);
-        int e = Math.max(a, Math.min(hi0, hi1));
-        kernel.split2(s, d0 + a, d1 + a, x, xr + 2 * a, e - a); // both phases inside
-        for (int i = lo0; i < a; i++) {
-          s[d0 + i] = x[xr + 2 * i];
-        }
-        for (int i = e; i < hi0; i++) {
-          s[d0 + i] = x[xr + 2 * i];
-        }
-        for (int i = lo1; i < a; i++) {
-          s[d1 + i] = x[xr + 2 * i + 1];
-        }
-        for (int i = e; i < hi1; i++) {
-          s[d1 + i] = x[xr + 2 * i + 1];
-        }
-        if (!filled) {
-          zeroMargins(s, d0, lo0, hi0, pitch);
-          zeroMargins(s, d1, lo1, hi1, pitch);
-        }
-        continue;
-      }
-      for (int cp = 0; cp < sw; cp++) {
-        int d = row + cp * sub;
-        int lo = Math.min(pitch, (pl - cp + sw - 1) / sw);
-        int hi = Math.min(pitch, Math.max(lo, (iw1 + pl - cp + sw - 1) / sw));
+        int xr = xc + ih * iw1 - pl; // padded column c reads x[xr + c]
         if (sw == 1) {
-          System.arraycopy(x, xr + lo, s, d + lo, hi - lo);
+          System.arraycopy(x, xr + colLo[0], s, row + colLo[0], colHi[0] - colLo[0]);
+        } else if (sw == 2) {
+          int d1 = row + sub;
+          // both phases inside the image on [split0, split1), the edges one by one
+          kernel.split2(s, row + split0, d1 + split0, x, xr + 2 * split0, split1 - split0);
+          for (int i = colLo[0]; i < split0; i++) {
+            s[row + i] = x[xr + 2 * i];
+          }
+          for (int i = split1; i < colHi[0]; i++) {
+            s[row + i] = x[xr + 2 * i];
+          }
+          for (int i = colLo[1]; i < split0; i++) {
+            s[d1 + i] = x[xr + 2 * i + 1];
+          }
+          for (int i = split1; i < colHi[1]; i++) {
+            s[d1 + i] = x[xr + 2 * i + 1];
+          }
         } else {
-          for (int i = lo; i < hi; i++) {
-            s[d + i] = x[xr + i * sw + cp];
+          for (int cp = 0; cp < sw; cp++) {
+            int d = row + cp * sub;
+            for (int i = colLo[cp]; i < colHi[cp]; i++) {
+              s[d + i] = x[xr + i * sw + cp];
+            }
           }
         }
         if (!filled) {
-          zeroMargins(s, d, lo, hi, pitch);
+          for (int cp = 0; cp < sw; cp++) {
+            zeroMargins(s, row + cp * sub, colLo[cp], colHi[cp], pitch);
+          }
         }
       }
     }

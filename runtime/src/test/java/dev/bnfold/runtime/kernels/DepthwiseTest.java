@@ -48,6 +48,8 @@ class DepthwiseTest {
     {1, 3, 1, 9, 11, 1, 3, 1, 1, 1}, // 1x3
     {1, 3, 1, 4, 3, 3, 3, 1, 1, 1}, // flat run shorter than a vector
     {1, 2, 1, 7, 64, 1, 1, 2, 1, 0}, // 1x1 stride 2: pitch == ow, written in place
+    {1, 2, 1, 9, 140, 3, 3, 2, 1, 1}, // wide rows (pitch > 64): padding zeroed row by row
+    {1, 2, 1, 6, 80, 5, 5, 1, 1, 2},
   };
 
   static Stream<DepthwiseKernel> kernels() {

@@ -3,6 +3,7 @@ package dev.bnfold.runtime.kernels.vector;
 import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ScalarDepthwiseKernel;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,15 +13,19 @@ import jdk.incubator.vector.VectorSpecies;
  * the run ends with a block that overlaps the one before (outputs are pure functions of the input,
  * so recomputing a few is harmless) instead of a scalar tail, then single vectors the same way;
  * runs shorter than one vector go to the scalar kernel. {@link #split2} deinterleaves two vectors
- * at a time with two two-input lane shuffles. Loaded only when the {@code jdk.incubator.vector}
- * module is present (see {@code Kernels}).
+ * at a time with four single-input lane shuffles and two blends. Loaded only when the {@code
+ * jdk.incubator.vector} module is present (see {@code Kernels}).
  */
 public final class VectorDepthwise implements DepthwiseKernel {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int V = S.length();
-  // lanes 0, 2, 4, ... (and 1, 3, 5, ...) of the pair (a, b); indexes >= V select from b
-  private static final VectorShuffle<Float> EVEN = VectorShuffle.fromOp(S, i -> 2 * i);
-  private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(S, i -> 2 * i + 1);
+  // even (odd) lanes of a vector to its low half (EVEN_LO, ODD_LO) or to its high half (EVEN_HI,
+  // ODD_HI); the other half is don't-care, replaced by the blend with HIGH
+  private static final VectorShuffle<Float> EVEN_LO = halves(0, true);
+  private static final VectorShuffle<Float> EVEN_HI = halves(0, false);
+  private static final VectorShuffle<Float> ODD_LO = halves(1, true);
+  private static final VectorShuffle<Float> ODD_HI = halves(1, false);
+  private static final VectorMask<Float> HIGH = VectorMask.fromLong(S, -1L << (V / 2));
 
   /** Creates the kernel. */
   public VectorDepthwise() {}
@@ -101,9 +106,17 @@ public final class VectorDepthwise implements DepthwiseKernel {
     for (; i <= n - V; i += V) {
       FloatVector a = FloatVector.fromArray(S, x, xOff + 2 * i);
       FloatVector c = FloatVector.fromArray(S, x, xOff + 2 * i + V);
-      a.rearrange(EVEN, c).intoArray(dst, even + i);
-      a.rearrange(ODD, c).intoArray(dst, odd + i);
+      // single-input shuffles and a blend: the two-input rearrange measured 1.5x slower (JDK 17)
+      a.rearrange(EVEN_LO).blend(c.rearrange(EVEN_HI), HIGH).intoArray(dst, even + i);
+      a.rearrange(ODD_LO).blend(c.rearrange(ODD_HI), HIGH).intoArray(dst, odd + i);
     }
     ScalarDepthwiseKernel.split2Scalar(dst, even + i, odd + i, x, xOff + 2 * i, n - i);
+  }
+
+  /** Lanes {@code 2i + parity} moved to lane i of the low (or j + V/2 of the high) half. */
+  private static VectorShuffle<Float> halves(int parity, boolean low) {
+    int h = V / 2;
+    return VectorShuffle.fromOp(
+        S, i -> low ? (i < h ? 2 * i + parity : parity) : (i < h ? parity : 2 * (i - h) + parity));
   }
 }
