@@ -25,7 +25,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Single-thread kernel throughput on ResNet-18 and MobileNetV2 shapes, next to an FMA peak probe.
+ * Single-thread kernel throughput on ResNet-18, MobileNetV2 and (depthwise 5x5) EfficientNet-B0 and
+ * MobileNetV3 shapes, next to an FMA peak probe.
  *
  * <p>Every score is in GFLOP/s: an invocation is declared as {@code flops / 1000} operations and
  * the time unit is the microsecond. An FMA counts as two flops; a convolution as {@code 2 * M * P *

@@ -8,16 +8,17 @@ import java.util.Arrays;
  * multiplier. Any kernel size, stride, dilation and padding. {@link Conv#reference} is the
  * reference it is tested against.
  *
- * <p>Per output plane, the input plane is first copied into scratch with its zero padding made
- * explicit and split by stride phase: padded row r goes to row-phase {@code r % sh}, row {@code r /
- * sh}; padded column c to column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh
- * * sw} sub-planes is {@link #rows} x {@link #pitch}. Tap (kh, kw) of output (oh, ow) then reads
- * sub-plane element {@code (oh + kh*dh/sh, ow + kw*dw/sw)} of phase {@code (kh*dh % sh, kw*dw %
- * sw)}: at flat index {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]}
- * from f. So the whole plane is one unit-stride multi-tap correlation over {@code (oh-1) * pitch +
- * ow} flat outputs ({@link DepthwiseKernel#taps}, bias and clamp fused), the {@code pitch - ow}
- * columns between rows computed and dropped as the rows are copied out. Any other activation runs
- * on the finished plane while it is in cache.
+ * <p>Per input plane, the plane is first copied into scratch with its zero padding made explicit
+ * (the padding is zeroed once per call: it is the same for every plane) and split by stride phase:
+ * padded row r goes to row-phase {@code r % sh}, row {@code r / sh}; padded column c to
+ * column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh * sw} sub-planes is
+ * {@link #rows} x {@link #pitch}. Tap (kh, kw) of output (oh, ow) then reads sub-plane element
+ * {@code (oh + kh*dh/sh, ow + kw*dw/sw)} of phase {@code (kh*dh % sh, kw*dw % sw)}: at flat index
+ * {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]} from f. So the whole
+ * plane is one unit-stride multi-tap correlation over {@code (oh-1) * pitch + ow} flat outputs
+ * ({@link DepthwiseKernel#taps}, bias and clamp fused), the {@code pitch - ow} columns between rows
+ * computed and dropped as the rows are copied out. Any other activation runs on the finished plane
+ * while it is in cache.
  *
  * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
  */
@@ -133,12 +134,15 @@ public final class Depthwise {
     float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
     boolean direct = pitch == ow1; // the flat run is the output plane
     int fOff = sOff + padded;
+    if (plane1 > plane0) {
+      Arrays.fill(scratch, sOff, sOff + padded, 0f); // the padding; copyIn writes the rest
+    }
     for (int plane = plane0; plane < plane1; plane++) {
       int n = plane / g.m;
       int o = plane % g.m;
       // consecutive output channels of one input channel (multiplier > 1) share the padded planes
       if (plane == plane0 || o % mult == 0) {
-        pad(kernel, scratch, sOff, x, xOff + (n * g.c + o / mult) * inPlane);
+        copyIn(kernel, scratch, sOff, x, xOff + (n * g.c + o / mult) * inPlane);
       }
       int yc = yOff + (n * g.m + o) * outPlane;
       float bias = b == null ? 0f : b[bOff + o];
@@ -158,31 +162,21 @@ public final class Depthwise {
 
   /**
    * Copies input plane x (ih, iw) at xc into the phase sub-planes at {@code s[sOff..]} (see the
-   * class comment), zeros where the padded plane is outside the image.
+   * class comment): only the elements inside the image, which are the same for every plane; the
+   * padding around them was zeroed once by {@link #run} and is never written.
    */
-  private void pad(DepthwiseKernel kernel, float[] s, int sOff, float[] x, int xc) {
+  private void copyIn(DepthwiseKernel kernel, float[] s, int sOff, float[] x, int xc) {
     int sh = g.stride[1];
     int sw = g.stride[2];
     int ih1 = g.in[1];
     int iw1 = g.in[2];
     int pt = g.padBegin[1];
     int pl = g.padBegin[2];
-    // narrow planes (the 7x7 and 14x14 of late layers): one fill, then the image rows copied in;
-    // per-row zeroing of short margins costs more than the data there
-    boolean filled = pitch <= 64;
-    if (filled) {
-      Arrays.fill(s, sOff, sOff + padded, 0f);
-    }
     for (int rp = 0; rp < sh; rp++) {
       for (int j = 0; j < rows; j++) {
         int row = sOff + rp * sw * sub + j * pitch; // row j of phase (rp, 0)
         int ih = j * sh + rp - pt;
         if (ih < 0 || ih >= ih1) {
-          if (!filled) {
-            for (int cp = 0; cp < sw; cp++) {
-              Arrays.fill(s, row + cp * sub, row + cp * sub + pitch, 0f);
-            }
-          }
           continue;
         }
         int xr = xc + ih * iw1 - pl; // padded column c reads x[xr + c]
@@ -212,22 +206,7 @@ public final class Depthwise {
             }
           }
         }
-        if (!filled) {
-          for (int cp = 0; cp < sw; cp++) {
-            zeroMargins(s, row + cp * sub, colLo[cp], colHi[cp], pitch);
-          }
-        }
       }
-    }
-  }
-
-  /** Zeros {@code s[d .. d+lo)} and {@code s[d+hi .. d+width)}: short loops, usually 1-2 long. */
-  private static void zeroMargins(float[] s, int d, int lo, int hi, int width) {
-    for (int i = 0; i < lo; i++) {
-      s[d + i] = 0f;
-    }
-    for (int i = hi; i < width; i++) {
-      s[d + i] = 0f;
     }
   }
 }
