@@ -53,6 +53,10 @@ public final class VectorDepthwise implements DepthwiseKernel {
       return;
     }
     int nt = taps.length;
+    if (nt == 9 && n >= 2 * V) {
+      taps9(y, yOff, n, p, pOff, taps, w, wOff, bias, lo, hi);
+      return;
+    }
     FloatVector b = FloatVector.broadcast(S, bias);
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
@@ -97,6 +101,69 @@ public final class VectorDepthwise implements DepthwiseKernel {
         return;
       }
       f = Math.min(f + V, n - V);
+    }
+  }
+
+  /**
+   * {@link #taps} for nine taps (3x3) and {@code n >= 2V}: the weights stay in registers and the
+   * loop is counted over f with loop-invariant tap bases, so C2 drops the bounds checks out of it;
+   * two vectors per step, the last step overlapping the one before.
+   */
+  private static void taps9(
+      float[] y,
+      int yOff,
+      int n,
+      float[] p,
+      int pOff,
+      int[] taps,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi) {
+    int o0 = pOff + taps[0], o1 = pOff + taps[1], o2 = pOff + taps[2];
+    int o3 = pOff + taps[3], o4 = pOff + taps[4], o5 = pOff + taps[5];
+    int o6 = pOff + taps[6], o7 = pOff + taps[7], o8 = pOff + taps[8];
+    FloatVector w0 = FloatVector.broadcast(S, w[wOff]);
+    FloatVector w1 = FloatVector.broadcast(S, w[wOff + 1]);
+    FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]);
+    FloatVector w3 = FloatVector.broadcast(S, w[wOff + 3]);
+    FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]);
+    FloatVector w5 = FloatVector.broadcast(S, w[wOff + 5]);
+    FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]);
+    FloatVector w7 = FloatVector.broadcast(S, w[wOff + 7]);
+    FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+    FloatVector b = FloatVector.broadcast(S, bias);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int last = n - 2 * V;
+    for (int f = 0; ; f += 2 * V) {
+      if (f > last) {
+        f = last; // the overlapping last step
+      }
+      FloatVector a0 = FloatVector.fromArray(S, p, o0 + f).fma(w0, b);
+      FloatVector a1 = FloatVector.fromArray(S, p, o0 + f + V).fma(w0, b);
+      a0 = FloatVector.fromArray(S, p, o1 + f).fma(w1, a0);
+      a1 = FloatVector.fromArray(S, p, o1 + f + V).fma(w1, a1);
+      a0 = FloatVector.fromArray(S, p, o2 + f).fma(w2, a0);
+      a1 = FloatVector.fromArray(S, p, o2 + f + V).fma(w2, a1);
+      a0 = FloatVector.fromArray(S, p, o3 + f).fma(w3, a0);
+      a1 = FloatVector.fromArray(S, p, o3 + f + V).fma(w3, a1);
+      a0 = FloatVector.fromArray(S, p, o4 + f).fma(w4, a0);
+      a1 = FloatVector.fromArray(S, p, o4 + f + V).fma(w4, a1);
+      a0 = FloatVector.fromArray(S, p, o5 + f).fma(w5, a0);
+      a1 = FloatVector.fromArray(S, p, o5 + f + V).fma(w5, a1);
+      a0 = FloatVector.fromArray(S, p, o6 + f).fma(w6, a0);
+      a1 = FloatVector.fromArray(S, p, o6 + f + V).fma(w6, a1);
+      a0 = FloatVector.fromArray(S, p, o7 + f).fma(w7, a0);
+      a1 = FloatVector.fromArray(S, p, o7 + f + V).fma(w7, a1);
+      a0 = FloatVector.fromArray(S, p, o8 + f).fma(w8, a0);
+      a1 = FloatVector.fromArray(S, p, o8 + f + V).fma(w8, a1);
+      a0.max(l).min(h).intoArray(y, yOff + f);
+      a1.max(l).min(h).intoArray(y, yOff + f + V);
+      if (f == last) {
+        return;
+      }
     }
   }
 
