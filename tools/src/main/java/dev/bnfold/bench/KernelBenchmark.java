@@ -2,6 +2,7 @@ package dev.bnfold.bench;
 
 import dev.bnfold.runtime.kernels.Conv;
 import dev.bnfold.runtime.kernels.ConvGeometry;
+import dev.bnfold.runtime.kernels.Depthwise;
 import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
@@ -25,7 +26,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Single-thread kernel throughput on ResNet-18 and MobileNetV2 shapes, next to an FMA peak probe.
+ * Single-thread kernel throughput on ResNet-18, MobileNetV2 and (depthwise 5x5) EfficientNet-B0 and
+ * MobileNetV3 shapes, next to an FMA peak probe.
  *
  * <p>Every score is in GFLOP/s: an invocation is declared as {@code flops / 1000} operations and
  * the time unit is the microsecond. An FMA counts as two flops; a convolution as {@code 2 * M * P *
@@ -168,6 +170,7 @@ public class KernelBenchmark {
     float[] wScratch;
     Winograd.Tiling tiling;
     int[] rows; // gather path rows, if ConvOp would take it
+    Depthwise dw; // the direct depthwise plan, or null
 
     void setUp(Impl impl, int c, int m, int group, int hw, int k, int stride) {
       kern = impl.kernel();
@@ -191,12 +194,13 @@ public class KernelBenchmark {
       b = random(r, m);
       pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
+      dw = Depthwise.isDepthwise(g) ? Depthwise.plan(g) : null;
       scratch =
           new float
               [Math.max(
-                  Math.max(Conv.scratchSize(g, kern.nr()), Conv.depthwiseScratchSize(g)),
+                  dw != null ? dw.scratchSize() : Conv.scratchSize(g, kern.nr()),
                   Conv.gatherScratchSize(g, kern.mr(), kern.nr()))];
-      rows = Conv.isGather(g, kern) ? Conv.gatherRows(g) : null;
+      rows = dw == null && Conv.isGather(g, kern) ? Conv.gatherRows(g) : null;
       y = new float[m * out * out];
       run();
       float[] ref = new float[y.length];
@@ -216,9 +220,8 @@ public class KernelBenchmark {
 
     /** The direct path ConvOp takes without Winograd: depthwise, gather or im2col GEMM. */
     void run() {
-      if (Conv.isDepthwise(g)) {
-        Conv.depthwise(
-            Kernels.depthwise3x3For(kern), y, 0, x, 0, w, 0, b, 0, null, g, scratch, 0, 0, g.m);
+      if (dw != null) {
+        dw.run(Kernels.depthwiseFor(kern), y, 0, x, 0, w, 0, b, 0, null, scratch, 0, 0, g.m);
       } else if (rows != null) {
         Conv.gatherPad(scratch, 0, x, 0, g, kern.nr(), 0, 0);
         int panels = (g.m + kern.mr() - 1) / kern.mr();
@@ -356,6 +359,50 @@ public class KernelBenchmark {
     }
   }
 
+  /** MobileNetV2 depthwise 3x3 stride 1 on the last stage: 960 channels on 7x7. */
+  @State(Scope.Thread)
+  public static class Depthwise7 extends ConvState {
+    static final int FLOPS = 2 * 960 * 7 * 7 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 960, 960, 960, 7, 3, 1);
+    }
+  }
+
+  /** EfficientNet-B0 depthwise 5x5 stride 1: 672 channels on 14x14. */
+  @State(Scope.Thread)
+  public static class Depthwise5x5 extends ConvState {
+    static final int FLOPS = 2 * 672 * 14 * 14 * 25;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 672, 672, 672, 14, 5, 1);
+    }
+  }
+
+  /** EfficientNet-B0 depthwise 5x5 stride 2: 144 channels, 56x56 to 28x28. */
+  @State(Scope.Thread)
+  public static class Depthwise5x5s2 extends ConvState {
+    static final int FLOPS = 2 * 144 * 28 * 28 * 25;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 144, 144, 144, 56, 5, 2);
+    }
+  }
+
+  /** MobileNetV3-Small / MnasNet depthwise 5x5 stride 1: 576 channels on 7x7. */
+  @State(Scope.Thread)
+  public static class Depthwise5x5x7 extends ConvState {
+    static final int FLOPS = 2 * 576 * 7 * 7 * 25;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 576, 576, 576, 7, 5, 1);
+    }
+  }
+
   @Benchmark
   @OperationsPerInvocation(Conv3x3L1.FLOPS / 1000)
   public float[] conv3x3_64_56(Conv3x3L1 s) {
@@ -457,6 +504,34 @@ public class KernelBenchmark {
   @Benchmark
   @OperationsPerInvocation(Depthwise2.FLOPS / 1000)
   public float[] dw3x3s2_96_112(Depthwise2 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise7.FLOPS / 1000)
+  public float[] dw3x3s1_960_7(Depthwise7 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise5x5.FLOPS / 1000)
+  public float[] dw5x5s1_672_14(Depthwise5x5 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise5x5s2.FLOPS / 1000)
+  public float[] dw5x5s2_144_56(Depthwise5x5s2 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise5x5x7.FLOPS / 1000)
+  public float[] dw5x5s1_576_7(Depthwise5x5x7 s) {
     s.run();
     return s.y;
   }

@@ -1,11 +1,11 @@
 package dev.bnfold.runtime.kernels;
 
 /**
- * Chooses the kernel implementations (GEMM micro-kernel, depthwise 3x3, element-wise) once per JVM:
- * the Vector API ones when the {@code jdk.incubator.vector} module is in the boot layer and the
- * system property {@code bnfold.scalar} is not {@code true}, else the plain-Java ones. The vector
- * classes are loaded reflectively, so they are never loaded on a JVM without the module (Android
- * included).
+ * Chooses the kernel implementations (GEMM micro-kernel, depthwise, element-wise, Winograd
+ * transforms) once per JVM: the Vector API ones when the {@code jdk.incubator.vector} module is in
+ * the boot layer and the system property {@code bnfold.scalar} is not {@code true}, else the
+ * plain-Java ones. The vector classes are loaded reflectively, so they are never loaded on a JVM
+ * without the module (Android included).
  */
 public final class Kernels {
   private Kernels() {}
@@ -16,9 +16,9 @@ public final class Kernels {
   private static final GemmMicroKernel SCALAR = new ScalarGemmMicroKernel();
   private static final GemmMicroKernel VECTOR = VECTOR_AVAILABLE ? loadVector() : null;
 
-  private static final Depthwise3x3Kernel SCALAR_DEPTHWISE = Conv::depthwise3x3Plane;
-  private static final Depthwise3x3Kernel VECTOR_DEPTHWISE =
-      VECTOR == null ? null : (Depthwise3x3Kernel) vectorFactory("depthwise3x3");
+  private static final DepthwiseKernel SCALAR_DEPTHWISE = new ScalarDepthwiseKernel();
+  private static final DepthwiseKernel VECTOR_DEPTHWISE =
+      VECTOR == null ? null : (DepthwiseKernel) vectorFactory("depthwise");
 
   private static final ElementwiseKernel SCALAR_ELEMENTWISE = new ScalarElementwise();
   private static final ElementwiseKernel VECTOR_ELEMENTWISE =
@@ -68,8 +68,13 @@ public final class Kernels {
     return scalarOnly || VECTOR == null ? SCALAR : VECTOR;
   }
 
-  /** The vector depthwise 3x3 kernel, or null if not available. */
-  public static Depthwise3x3Kernel vectorDepthwise3x3() {
+  /** The plain-Java depthwise kernel. */
+  public static DepthwiseKernel scalarDepthwise() {
+    return SCALAR_DEPTHWISE;
+  }
+
+  /** The Vector API depthwise kernel, or null if not available. */
+  public static DepthwiseKernel vectorDepthwise() {
     return VECTOR_DEPTHWISE;
   }
 
@@ -89,10 +94,10 @@ public final class Kernels {
   }
 
   /**
-   * The depthwise 3x3 kernel of the same family as {@code gemm}: the vector one when {@code gemm}
-   * is a vector kernel, else the plain-Java {@link Conv#depthwise3x3Plane}.
+   * The depthwise kernel of the same family as {@code gemm}: the vector one when {@code gemm} is a
+   * vector kernel, else the plain-Java {@link ScalarDepthwiseKernel}.
    */
-  public static Depthwise3x3Kernel depthwise3x3For(GemmMicroKernel gemm) {
+  public static DepthwiseKernel depthwiseFor(GemmMicroKernel gemm) {
     return gemm instanceof ScalarGemmMicroKernel || VECTOR_DEPTHWISE == null
         ? SCALAR_DEPTHWISE
         : VECTOR_DEPTHWISE;

@@ -5,7 +5,8 @@ import dev.bnfold.runtime.UnsupportedModelException;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.Conv;
 import dev.bnfold.runtime.kernels.ConvGeometry;
-import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
+import dev.bnfold.runtime.kernels.Depthwise;
+import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Epilogue;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
@@ -368,23 +369,25 @@ final class ConvOp extends Op {
       return gemvStep(g, packedW, gemm.mr(), ix, ib, iy, epi, Kernels.elementwiseFor(gemm));
     }
     // ---- end gemv ------------------------------------------------------------------------------
-    if (packedW != null && Conv.isDepthwise(g)) {
+    if (packedW != null && Depthwise.isDepthwise(g)) {
       int planes = g.n * g.m;
-      b.needScratch(Conv.depthwiseScratchSize(g));
-      Depthwise3x3Kernel dw = Kernels.depthwise3x3For(gemm);
+      Depthwise dw = Depthwise.plan(g);
+      DepthwiseKernel k = Kernels.depthwiseFor(gemm);
+      b.needScratch(dw.scratchSize());
+      b.kernel("depthwise-" + k.name());
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
         if (f.parallel.threads() == 1) {
-          Conv.depthwise(
-              dw, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], f.buf[iw], f.off[iw], bias, bo, epi,
-              g, f.scratch, 0, 0, planes);
+          dw.run(
+              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], f.buf[iw], f.off[iw], bias, bo, epi,
+              f.scratch, 0, 0, planes);
         } else {
           f.parallel.forRange(
               planes,
               (wk, from, to) ->
-                  Conv.depthwise(
-                      dw,
+                  dw.run(
+                      k,
                       f.buf[iy],
                       f.off[iy],
                       f.buf[ix],
@@ -394,7 +397,6 @@ final class ConvOp extends Op {
                       bias,
                       bo,
                       epi,
-                      g,
                       f.scratch,
                       wk * f.scratchStride,
                       from,

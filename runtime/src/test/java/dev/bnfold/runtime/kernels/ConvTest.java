@@ -12,8 +12,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every convolution implementation (packed GEMM with each micro-kernel, direct depthwise) against
- * {@link Conv#reference}, on named edge cases and random geometries.
+ * Every convolution implementation (packed GEMM with each micro-kernel) against {@link
+ * Conv#reference}, on named edge cases and random geometries; the direct depthwise path is in
+ * {@link DepthwiseTest}.
  */
 class ConvTest {
   /** Named geometries: n, c, m, group, h, w, kh, kw, stride, dilation, pad. */
@@ -57,10 +58,6 @@ class ConvTest {
     for (GemmMicroKernel k : KernelTestSupport.gemmKernels()) {
       a.add(Arguments.of("gemm/" + k.name(), k));
     }
-    a.add(Arguments.of("depthwise/scalar", null));
-    if (Kernels.vectorGemm() != null) {
-      a.add(Arguments.of("depthwise/vector", null));
-    }
     return a.stream();
   }
 
@@ -74,7 +71,7 @@ class ConvTest {
     }
     for (int t = 0; t < 25; t++) {
       int group = 1 + r.nextInt(3);
-      boolean dw = kern == null || r.nextInt(3) == 0;
+      boolean dw = r.nextInt(3) == 0;
       int c = dw ? group * (1 + r.nextInt(2)) : group * (1 + r.nextInt(3));
       if (dw) {
         c = group;
@@ -93,9 +90,6 @@ class ConvTest {
       gs.add(geometry(new int[] {1 + r.nextInt(2), c, m, group, h, w, kh, kw, s, d, p}));
     }
     for (ConvGeometry g : gs) {
-      if (kern == null && !Conv.isDepthwise(g)) {
-        continue;
-      }
       float[] x = random(r, g.n * g.c * g.inPlane());
       float[] w = random(r, g.m * (g.c / g.group) * g.kernelSize());
       float[] b = random(r, g.m);
@@ -103,18 +97,9 @@ class ConvTest {
       float[] ref = new float[ySize];
       Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
       float[] got = new float[ySize];
-      Depthwise3x3Kernel row =
-          name.endsWith("vector")
-              ? Kernels.vectorDepthwise3x3()
-              : (Depthwise3x3Kernel) Conv::depthwise3x3Plane;
-      float[] dwScratch = new float[Conv.depthwiseScratchSize(g) + 3];
-      if (kern == null) {
-        Conv.depthwise(row, got, 0, x, 0, w, 0, b, 0, null, g, dwScratch, 3, 0, g.n * g.m);
-      } else {
-        float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
-        Conv.packWeights(pw, w, 0, g, kern.mr());
-        Conv.gemmPath(kern, got, 0, x, 0, pw, b, 0, g, new float[Conv.scratchSize(g, kern.nr())]);
-      }
+      float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
+      Conv.packWeights(pw, w, 0, g, kern.mr());
+      Conv.gemmPath(kern, got, 0, x, 0, pw, b, 0, g, new float[Conv.scratchSize(g, kern.nr())]);
       assertClose(ref, got, ySize, name + " " + describe(g));
       // the same with a fused epilogue, and for the GEMM path split into row chunks
       float[] relu = ref.clone();
@@ -131,13 +116,6 @@ class ConvTest {
                 }
               };
       java.util.Arrays.fill(got, Float.NaN);
-      if (kern == null) {
-        Conv.depthwise(row, got, 0, x, 0, w, 0, b, 0, epi, g, dwScratch, 3, 0, g.n * g.m);
-        assertClose(relu, got, ySize, name + " epilogue " + describe(g));
-        continue;
-      }
-      float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
-      Conv.packWeights(pw, w, 0, g, kern.mr());
       float[] scratch = new float[Conv.scratchSize(g, kern.nr())];
       int chunks = 1 + r.nextInt(3);
       Conv.gemmPathJobs(

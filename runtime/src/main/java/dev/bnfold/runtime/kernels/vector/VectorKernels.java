@@ -1,6 +1,6 @@
 package dev.bnfold.runtime.kernels.vector;
 
-import dev.bnfold.runtime.kernels.Depthwise3x3Kernel;
+import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.WinogradTransforms;
@@ -30,8 +30,8 @@ public final class VectorKernels {
     return new VectorWinograd();
   }
 
-  /** The vector depthwise 3x3 kernel. */
-  public static Depthwise3x3Kernel depthwise3x3() {
-    return new VectorDepthwise3x3();
+  /** The vector depthwise kernel. */
+  public static DepthwiseKernel depthwise() {
+    return new VectorDepthwise();
   }
 }

@@ -1,0 +1,212 @@
+package dev.bnfold.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * Direct depthwise 2-D convolution: x (N, C, ih, iw), w (M, 1, kh, kw) with M = C * multiplier and
+ * group == C, bias (M) or null, y (N, M, oh, ow); output channel o reads input channel o /
+ * multiplier. Any kernel size, stride, dilation and padding. {@link Conv#reference} is the
+ * reference it is tested against.
+ *
+ * <p>Per input plane, the plane is first copied into scratch with its zero padding made explicit
+ * (the padding is zeroed once per call: it is the same for every plane) and split by stride phase:
+ * padded row r goes to row-phase {@code r % sh}, row {@code r / sh}; padded column c to
+ * column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh * sw} sub-planes is
+ * {@link #rows} x {@link #pitch}. Tap (kh, kw) of output (oh, ow) then reads sub-plane element
+ * {@code (oh + kh*dh/sh, ow + kw*dw/sw)} of phase {@code (kh*dh % sh, kw*dw % sw)}: at flat index
+ * {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]} from f. So the whole
+ * plane is one unit-stride multi-tap correlation over {@code (oh-1) * pitch + ow} flat outputs
+ * ({@link DepthwiseKernel#taps}, bias and clamp fused), the {@code pitch - ow} columns between rows
+ * computed and dropped as the rows are copied out. Any other activation runs on the finished plane
+ * while it is in cache.
+ *
+ * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
+ */
+public final class Depthwise {
+  private final ConvGeometry g;
+  private final int rows; // rows of one phase sub-plane
+  private final int pitch; // row pitch of the sub-planes and of the flat output
+  private final int sub; // floats of one sub-plane
+  private final int padded; // floats of all sub-planes
+  private final int flat; // outputs of the flat run: (oh - 1) * pitch + ow
+  private final int[] taps; // (kh, kw): offset of the tap from the flat output index
+  private final int[] colLo; // per column phase: columns [colLo, colHi) are inside the image
+  private final int[] colHi;
+  private final int split0; // at stride 2: columns [split0, split1) inside in both phases
+  private final int split1;
+
+  private Depthwise(ConvGeometry g) {
+    this.g = g;
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    this.rows = g.out[1] + (g.k[1] - 1) * g.dilation[1] / sh;
+    this.pitch = g.out[2] + (g.k[2] - 1) * g.dilation[2] / sw;
+    this.sub = Math.multiplyExact(rows, pitch);
+    this.padded = Math.multiplyExact(sh * sw, sub);
+    this.flat = (g.out[1] - 1) * pitch + g.out[2];
+    this.taps = new int[g.k[1] * g.k[2]];
+    for (int kh = 0; kh < g.k[1]; kh++) {
+      for (int kw = 0; kw < g.k[2]; kw++) {
+        int r = kh * g.dilation[1];
+        int c = kw * g.dilation[2];
+        taps[kh * g.k[2] + kw] = (r % sh * sw + c % sw) * sub + r / sh * pitch + c / sw;
+      }
+    }
+    // column i of phase cp is padded column i * sw + cp, input column i * sw + cp - padLeft
+    this.colLo = new int[sw];
+    this.colHi = new int[sw];
+    int pl = g.padBegin[2];
+    for (int cp = 0; cp < sw; cp++) {
+      colLo[cp] = Math.min(pitch, (pl - cp + sw - 1) / sw);
+      colHi[cp] = Math.min(pitch, Math.max(colLo[cp], (g.in[2] + pl - cp + sw - 1) / sw));
+    }
+    this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
+    this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
+  }
+
+  /** True if {@link #plan} applies: one input channel per group (C == group), 2-D. */
+  public static boolean isDepthwise(ConvGeometry g) {
+    return g.group == g.c
+        && g.group > 1
+        && g.k[0] == 1
+        && g.in[0] == 1
+        && g.out[0] == 1
+        && g.out[1] > 0
+        && g.out[2] > 0;
+  }
+
+  /** The plan for geometry g, which must satisfy {@link #isDepthwise}. */
+  public static Depthwise plan(ConvGeometry g) {
+    if (!isDepthwise(g)) {
+      throw new IllegalArgumentException("not a depthwise convolution");
+    }
+    return new Depthwise(g);
+  }
+
+  /** The geometry planned for. */
+  public ConvGeometry geometry() {
+    return g;
+  }
+
+  /** Rows of one phase sub-plane: {@code oh + (kh - 1) * dh / sh}. */
+  public int rows() {
+    return rows;
+  }
+
+  /** Row pitch of the sub-planes and the flat output: {@code ow + (kw - 1) * dw / sw}. */
+  public int pitch() {
+    return pitch;
+  }
+
+  /** Scratch floats {@link #run} needs per worker: the padded planes, then the flat output. */
+  public int scratchSize() {
+    return Math.addExact(padded, pitch == g.out[2] ? 0 : flat);
+  }
+
+  /**
+   * Output planes {@code [plane0, plane1)} of (image, output channel), in {@code N * M} order;
+   * ranges may run on different threads given separate scratch regions ({@link #scratchSize} floats
+   * at {@code sOff}). {@code b} and {@code epilogue} may be null; a clamp epilogue is fused into
+   * the kernel, any other runs on each finished plane.
+   */
+  public void run(
+      DepthwiseKernel kernel,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      float[] scratch,
+      int sOff,
+      int plane0,
+      int plane1) {
+    int mult = g.m / g.c;
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    int ow1 = g.out[2];
+    int ks = g.k[1] * g.k[2];
+    float[] clamp = epilogue == null ? null : epilogue.clampBounds();
+    float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+    float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+    boolean direct = pitch == ow1; // the flat run is the output plane
+    int fOff = sOff + padded;
+    if (plane1 > plane0) {
+      Arrays.fill(scratch, sOff, sOff + padded, 0f); // the padding; copyIn writes the rest
+    }
+    for (int plane = plane0; plane < plane1; plane++) {
+      int n = plane / g.m;
+      int o = plane % g.m;
+      // consecutive output channels of one input channel (multiplier > 1) share the padded planes
+      if (plane == plane0 || o % mult == 0) {
+        copyIn(kernel, scratch, sOff, x, xOff + (n * g.c + o / mult) * inPlane);
+      }
+      int yc = yOff + (n * g.m + o) * outPlane;
+      float bias = b == null ? 0f : b[bOff + o];
+      if (direct) {
+        kernel.taps(y, yc, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
+      } else {
+        kernel.taps(scratch, fOff, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
+        for (int oh = 0; oh < g.out[1]; oh++) {
+          System.arraycopy(scratch, fOff + oh * pitch, y, yc + oh * ow1, ow1);
+        }
+      }
+      if (epilogue != null && clamp == null) {
+        epilogue.apply(y, yc, outPlane);
+      }
+    }
+  }
+
+  /**
+   * Copies input plane x (ih, iw) at xc into the phase sub-planes at {@code s[sOff..]} (see the
+   * class comment): only the elements inside the image, which are the same for every plane; the
+   * padding around them was zeroed once by {@link #run} and is never written.
+   */
+  private void copyIn(DepthwiseKernel kernel, float[] s, int sOff, float[] x, int xc) {
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int pt = g.padBegin[1];
+    int pl = g.padBegin[2];
+    for (int rp = 0; rp < sh; rp++) {
+      for (int j = 0; j < rows; j++) {
+        int row = sOff + rp * sw * sub + j * pitch; // row j of phase (rp, 0)
+        int ih = j * sh + rp - pt;
+        if (ih < 0 || ih >= ih1) {
+          continue;
+        }
+        int xr = xc + ih * iw1 - pl; // padded column c reads x[xr + c]
+        if (sw == 1) {
+          System.arraycopy(x, xr + colLo[0], s, row + colLo[0], colHi[0] - colLo[0]);
+        } else if (sw == 2) {
+          int d1 = row + sub;
+          // both phases inside the image on [split0, split1), the edges one by one
+          kernel.split2(s, row + split0, d1 + split0, x, xr + 2 * split0, split1 - split0);
+          for (int i = colLo[0]; i < split0; i++) {
+            s[row + i] = x[xr + 2 * i];
+          }
+          for (int i = split1; i < colHi[0]; i++) {
+            s[row + i] = x[xr + 2 * i];
+          }
+          for (int i = colLo[1]; i < split0; i++) {
+            s[d1 + i] = x[xr + 2 * i + 1];
+          }
+          for (int i = split1; i < colHi[1]; i++) {
+            s[d1 + i] = x[xr + 2 * i + 1];
+          }
+        } else {
+          for (int cp = 0; cp < sw; cp++) {
+            int d = row + cp * sub;
+            for (int i = colLo[cp]; i < colHi[cp]; i++) {
+              s[d + i] = x[xr + i * sw + cp];
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,257 @@
+package dev.bnfold.runtime.kernels;
+
+import static dev.bnfold.runtime.kernels.KernelTestSupport.assertClose;
+import static dev.bnfold.runtime.kernels.KernelTestSupport.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every {@link DepthwiseKernel} through {@link Depthwise#run} against {@link Conv#reference}, on
+ * named edge cases and random geometries, with and without bias, with a clamp epilogue (fused into
+ * the kernel) and a general one (applied per plane), split into plane ranges over stale scratch.
+ */
+class DepthwiseTest {
+  /** Named geometries: n, c, multiplier, h, w, kh, kw, stride, dilation, pad. */
+  private static final int[][] CASES = {
+    {1, 6, 1, 7, 7, 3, 3, 1, 1, 1}, // 3x3 same
+    {1, 6, 1, 8, 8, 3, 3, 2, 1, 1}, // 3x3 stride 2, even size
+    {2, 4, 1, 11, 10, 3, 3, 2, 1, 1}, // stride 2, odd and even sizes, batch 2
+    {1, 3, 1, 12, 37, 3, 3, 2, 1, 0}, // stride 2, no padding
+    {1, 4, 1, 56, 56, 3, 3, 1, 1, 1}, // MobileNetV2 rows: 4-vector blocks, last one overlapping
+    {1, 2, 1, 112, 112, 3, 3, 2, 1, 1}, // MobileNetV2 stride 2: vector even/odd split
+    {1, 4, 1, 14, 14, 5, 5, 1, 1, 2}, // EfficientNet 5x5
+    {1, 3, 1, 28, 28, 5, 5, 2, 1, 2}, // 5x5 stride 2
+    {1, 3, 1, 7, 7, 5, 5, 1, 1, 2}, // 5x5 on 7x7: more padding than data per row
+    {1, 3, 1, 9, 9, 7, 7, 1, 1, 3}, // 7x7
+    {1, 3, 1, 15, 15, 7, 7, 2, 1, 3},
+    {1, 4, 2, 5, 5, 5, 5, 1, 1, 2}, // multiplier 2: planes share the padded copy
+    {1, 2, 3, 9, 40, 3, 3, 2, 1, 1}, // multiplier 3 at stride 2
+    {1, 5, 1, 9, 13, 3, 3, 1, 1, 0}, // no padding: interior only
+    {1, 5, 1, 2, 2, 3, 3, 1, 1, 1}, // 2x2 plane, all border
+    {1, 5, 1, 1, 1, 3, 3, 1, 1, 1}, // 1x1 plane
+    {1, 5, 1, 1, 1, 5, 5, 2, 1, 2}, // 1x1 plane, 5x5 stride 2
+    {1, 3, 1, 6, 6, 3, 3, 1, 1, 2}, // pad 2: border rows read nothing
+    {1, 3, 1, 7, 7, 3, 3, 3, 1, 1}, // stride 3: nine phase sub-planes
+    {1, 3, 1, 9, 9, 3, 3, 1, 2, 2}, // dilation 2
+    {1, 3, 1, 20, 23, 3, 3, 2, 2, 2}, // dilation 2, stride 2: taps in both column phases
+    {1, 3, 1, 13, 13, 5, 5, 1, 3, 6}, // dilation 3
+    {1, 3, 1, 9, 11, 1, 3, 1, 1, 1}, // 1x3
+    {1, 3, 1, 4, 3, 3, 3, 1, 1, 1}, // flat run shorter than a vector
+    {1, 2, 1, 7, 64, 1, 1, 2, 1, 0}, // 1x1 stride 2: pitch == ow, written in place
+    {1, 2, 1, 9, 140, 3, 3, 2, 1, 1}, // wide rows (pitch > 64): padding zeroed row by row
+    {1, 2, 1, 6, 80, 5, 5, 1, 1, 2},
+  };
+
+  static Stream<DepthwiseKernel> kernels() {
+    List<DepthwiseKernel> ks = new ArrayList<>();
+    ks.add(Kernels.scalarDepthwise());
+    if (Kernels.vectorDepthwise() != null) {
+      ks.add(Kernels.vectorDepthwise());
+    }
+    return ks.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void matchesReference(DepthwiseKernel kernel) {
+    Random r = new Random(11);
+    List<ConvGeometry> gs = new ArrayList<>();
+    for (int[] c : CASES) {
+      gs.add(geometry(c));
+    }
+    int[] kernelSizes = {3, 5, 7};
+    while (gs.size() < CASES.length + 60) {
+      int k = kernelSizes[r.nextInt(3)];
+      int kw = r.nextInt(6) == 0 ? 1 + r.nextInt(7) : k;
+      int s = 1 + r.nextInt(2);
+      int d = r.nextInt(5) == 0 ? 2 : 1;
+      int p = r.nextInt(k / 2 + 1);
+      int h = 1 + r.nextInt(r.nextBoolean() ? 9 : 40);
+      int w = 1 + r.nextInt(r.nextBoolean() ? 9 : 70);
+      if (h + 2 * p < (k - 1) * d + 1 || w + 2 * p < (kw - 1) * d + 1) {
+        continue;
+      }
+      int c = 2 + r.nextInt(4);
+      int mult = r.nextInt(4) == 0 ? 2 : 1;
+      gs.add(geometry(new int[] {1 + r.nextInt(2), c, mult, h, w, k, kw, s, d, p}));
+    }
+    gs.add(asymmetric());
+    for (ConvGeometry g : gs) {
+      assertTrue(Depthwise.isDepthwise(g), describe(g));
+      Depthwise dw = Depthwise.plan(g);
+      float[] x = random(r, g.n * g.c * g.inPlane());
+      float[] w = random(r, g.m * g.kernelSize());
+      float[] b = r.nextBoolean() ? random(r, g.m) : null;
+      int ySize = g.n * g.m * g.outPlane();
+      float[] ref = new float[ySize];
+      Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
+      float[] clamped = ref.clone();
+      float[] swished = ref.clone();
+      for (int i = 0; i < ySize; i++) {
+        clamped[i] = Math.min(Math.max(ref[i], -0.25f), 0.5f);
+        swished[i] = hardSwish(ref[i]);
+      }
+      Epilogue swish =
+          (y, off, len) -> {
+            for (int i = off; i < off + len; i++) {
+              y[i] = hardSwish(y[i]);
+            }
+          };
+      Epilogue[] epilogues = {null, Epilogue.clamp(-0.25f, 0.5f), swish};
+      float[][] expected = {ref, clamped, swished};
+      int planes = g.n * g.m;
+      for (int e = 0; e < 3; e++) {
+        // two workers' plane ranges, each with its own region of stale scratch
+        int stride = dw.scratchSize() + 3;
+        float[] scratch = new float[5 + 2 * stride];
+        Arrays.fill(scratch, Float.NaN);
+        float[] got = new float[ySize + 4];
+        Arrays.fill(got, Float.NaN);
+        int split = r.nextInt(planes + 1);
+        // x and w at offsets too, as in a frame's arena
+        float[] xo = shifted(x, 3);
+        float[] wo = shifted(w, 2);
+        float[] bo = b == null ? null : shifted(b, 1);
+        dw.run(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
+        dw.run(
+            kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5 + stride, split, planes);
+        assertClose(
+            expected[e],
+            Arrays.copyOfRange(got, 4, 4 + ySize),
+            ySize,
+            kernel.name() + " epilogue " + e + " bias " + (b != null) + " " + describe(g));
+      }
+    }
+  }
+
+  /** Both kernels' even/odd split, over lengths around the vector width and odd offsets. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void split2Deinterleaves(DepthwiseKernel kernel) {
+    Random r = new Random(12);
+    for (int n = 0; n < 70; n++) {
+      float[] x = random(r, 2 * n + 7);
+      float[] dst = new float[2 * n + 9];
+      Arrays.fill(dst, Float.NaN);
+      kernel.split2(dst, 1, 2 + n, x, 5, n);
+      for (int i = 0; i < n; i++) {
+        assertEquals(x[5 + 2 * i], dst[1 + i], kernel.name() + " even " + i + " of " + n);
+        assertEquals(x[6 + 2 * i], dst[2 + n + i], kernel.name() + " odd " + i + " of " + n);
+      }
+      assertTrue(Float.isNaN(dst[0]) && Float.isNaN(dst[2 + 2 * n]), "wrote outside, n=" + n);
+    }
+  }
+
+  @Test
+  void declinesWhatIsNotDepthwise() {
+    ConvGeometry depthwise = geometry(new int[] {1, 4, 1, 5, 5, 3, 3, 1, 1, 1});
+    ConvGeometry grouped =
+        new ConvGeometry(
+            1,
+            8,
+            8,
+            4,
+            depthwise.in,
+            depthwise.out,
+            depthwise.k,
+            depthwise.stride,
+            depthwise.dilation,
+            depthwise.padBegin);
+    ConvGeometry single =
+        new ConvGeometry(
+            1,
+            1,
+            1,
+            1,
+            depthwise.in,
+            depthwise.out,
+            depthwise.k,
+            depthwise.stride,
+            depthwise.dilation,
+            depthwise.padBegin);
+    assertTrue(Depthwise.isDepthwise(depthwise));
+    assertFalse(Depthwise.isDepthwise(grouped));
+    assertFalse(Depthwise.isDepthwise(single));
+  }
+
+  /** Pads 1 at the start, 0 at the end (the output size implies the end padding). */
+  private static ConvGeometry asymmetric() {
+    return new ConvGeometry(
+        1,
+        3,
+        3,
+        3,
+        new int[] {1, 10, 10},
+        new int[] {1, 5, 5},
+        new int[] {1, 3, 3},
+        new int[] {1, 2, 2},
+        new int[] {1, 1, 1},
+        new int[] {0, 1, 1});
+  }
+
+  private static float hardSwish(float v) {
+    return v * Math.max(0f, Math.min(1f, v / 6f + 0.5f));
+  }
+
+  private static float[] shifted(float[] a, int by) {
+    float[] s = new float[a.length + by];
+    Arrays.fill(s, Float.NaN);
+    System.arraycopy(a, 0, s, by, a.length);
+    return s;
+  }
+
+  private static ConvGeometry geometry(int[] c) {
+    int n = c[0], ch = c[1], mult = c[2], h = c[3], w = c[4], kh = c[5], kw = c[6];
+    int s = c[7], d = c[8], p = c[9];
+    int oh = (h + 2 * p - (kh - 1) * d - 1) / s + 1;
+    int ow = (w + 2 * p - (kw - 1) * d - 1) / s + 1;
+    return new ConvGeometry(
+        n,
+        ch,
+        ch * mult,
+        ch,
+        new int[] {1, h, w},
+        new int[] {1, oh, ow},
+        new int[] {1, kh, kw},
+        new int[] {1, s, s},
+        new int[] {1, d, d},
+        new int[] {0, p, p});
+  }
+
+  private static String describe(ConvGeometry g) {
+    return "n="
+        + g.n
+        + " c="
+        + g.c
+        + " m="
+        + g.m
+        + " in="
+        + g.in[1]
+        + "x"
+        + g.in[2]
+        + " out="
+        + g.out[1]
+        + "x"
+        + g.out[2]
+        + " k="
+        + g.k[1]
+        + "x"
+        + g.k[2]
+        + " s="
+        + g.stride[1]
+        + " d="
+        + g.dilation[1]
+        + " p="
+        + g.padBegin[1];
+  }
+}
