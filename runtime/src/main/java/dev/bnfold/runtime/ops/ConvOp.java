@@ -375,34 +375,24 @@ final class ConvOp extends Op {
       DepthwiseKernel k = Kernels.depthwiseFor(gemm);
       b.needScratch(dw.scratchSize());
       b.kernel("depthwise-" + k.name());
-      return f -> {
-        float[] bias = ib < 0 ? null : f.buf[ib];
-        int bo = ib < 0 ? 0 : f.off[ib];
-        if (f.parallel.threads() == 1) {
-          dw.run(
-              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], f.buf[iw], f.off[iw], bias, bo, epi,
-              f.scratch, 0, 0, planes);
-        } else {
-          f.parallel.forRange(
-              planes,
-              (wk, from, to) ->
-                  dw.run(
-                      k,
-                      f.buf[iy],
-                      f.off[iy],
-                      f.buf[ix],
-                      f.off[ix],
-                      f.buf[iw],
-                      f.off[iw],
-                      bias,
-                      bo,
-                      epi,
-                      f.scratch,
-                      wk * f.scratchStride,
-                      from,
-                      to));
-        }
-      };
+      Parallel.FrameBody body =
+          (f, wk, from, to) ->
+              dw.run(
+                  k,
+                  f.buf[iy],
+                  f.off[iy],
+                  f.buf[ix],
+                  f.off[ix],
+                  f.buf[iw],
+                  f.off[iw],
+                  ib < 0 ? null : f.buf[ib],
+                  ib < 0 ? 0 : f.off[ib],
+                  epi,
+                  f.scratch,
+                  wk * f.scratchStride,
+                  from,
+                  to);
+      return f -> f.parallel.forRange(f, planes, body);
     }
     // ---- Winograd F(4x4, 3x3): 3x3 stride-1 dense convs with enough channels and tiles ----
     if (winograd && Winograd.pays(g)) {
@@ -417,40 +407,53 @@ final class ConvOp extends Op {
       float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
       float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
       Epilogue other = clamp == null ? epi : null;
+      Parallel.FrameBody body =
+          (f, wk, from, to) ->
+              Winograd.runJobs(
+                  k,
+                  tl,
+                  f.buf[iy],
+                  f.off[iy],
+                  f.buf[ix],
+                  f.off[ix],
+                  u,
+                  ib < 0 ? null : f.buf[ib],
+                  ib < 0 ? 0 : f.off[ib],
+                  ia < 0 ? null : f.buf[ia],
+                  ia < 0 ? 0 : f.off[ia],
+                  lo,
+                  hi,
+                  other,
+                  chunks,
+                  f.scratch,
+                  wk * f.scratchStride,
+                  from,
+                  to);
       return f -> {
-        float[] bias = ib < 0 ? null : f.buf[ib];
-        int bo = ib < 0 ? 0 : f.off[ib];
-        float[] add = ia < 0 ? null : f.buf[ia];
-        int ao = ia < 0 ? 0 : f.off[ia];
         if (f.parallel.threads() == 1) {
           Winograd.runJobs(
-              k, tl, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], u, bias, bo, add, ao, lo, hi,
-              other, 1, f.scratch, 0, 0, jobs1);
-          return;
+              k,
+              tl,
+              f.buf[iy],
+              f.off[iy],
+              f.buf[ix],
+              f.off[ix],
+              u,
+              ib < 0 ? null : f.buf[ib],
+              ib < 0 ? 0 : f.off[ib],
+              ia < 0 ? null : f.buf[ia],
+              ia < 0 ? 0 : f.off[ia],
+              lo,
+              hi,
+              other,
+              1,
+              f.scratch,
+              0,
+              0,
+              jobs1);
+        } else {
+          f.parallel.forRange(f, tl.jobs(chunks), body);
         }
-        f.parallel.forRange(
-            tl.jobs(chunks),
-            (wk, from, to) ->
-                Winograd.runJobs(
-                    k,
-                    tl,
-                    f.buf[iy],
-                    f.off[iy],
-                    f.buf[ix],
-                    f.off[ix],
-                    u,
-                    bias,
-                    bo,
-                    add,
-                    ao,
-                    lo,
-                    hi,
-                    other,
-                    chunks,
-                    f.scratch,
-                    wk * f.scratchStride,
-                    from,
-                    to));
       };
     }
     // ---- end Winograd ----
@@ -461,6 +464,34 @@ final class ConvOp extends Op {
       int[] rows = Conv.gatherRows(g);
       int rowPanels = (g.m / g.group + k.mr() - 1) / k.mr();
       b.needScratch(Conv.gatherScratchSize(g, k.mr(), k.nr()));
+      // one loop body per (image, group), bound now so that running allocates nothing
+      Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n * g.group];
+      for (int n = 0; n < g.n; n++) {
+        for (int grp = 0; grp < g.group; grp++) {
+          int img = n;
+          int gr = grp;
+          bodies[n * g.group + grp] =
+              (f, wk, from, to) ->
+                  Conv.gatherPathJobs(
+                      k,
+                      f.buf[iy],
+                      f.off[iy],
+                      pw,
+                      ib < 0 ? null : f.buf[ib],
+                      ib < 0 ? 0 : f.off[ib],
+                      ia < 0 ? null : f.buf[ia],
+                      ia < 0 ? 0 : f.off[ia],
+                      epi,
+                      g,
+                      rows,
+                      f.scratch,
+                      0,
+                      img,
+                      gr,
+                      from,
+                      to);
+        }
+      }
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
@@ -476,13 +507,7 @@ final class ConvOp extends Op {
               Conv.gatherPathJobs(
                   k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, n, grp, 0, rowPanels);
             } else {
-              int img = n;
-              int gr = grp;
-              f.parallel.forRange(
-                  rowPanels,
-                  (wk, from, to) ->
-                      Conv.gatherPathJobs(
-                          k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, img, gr, from, to));
+              f.parallel.forRange(f, rowPanels, bodies[n * g.group + grp]);
             }
           }
         }
@@ -494,6 +519,28 @@ final class ConvOp extends Op {
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
       int jobs1 = Conv.gemmJobs(g, 1);
+      int chunks = Conv.rowChunks(g, k.mr(), b.threads);
+      int jobsN = Conv.gemmJobs(g, chunks);
+      Parallel.FrameBody body =
+          (f, wk, from, to) ->
+              Conv.gemmPathJobs(
+                  k,
+                  f.buf[iy],
+                  f.off[iy],
+                  f.buf[ix],
+                  f.off[ix],
+                  pw,
+                  ib < 0 ? null : f.buf[ib],
+                  ib < 0 ? 0 : f.off[ib],
+                  ia < 0 ? null : f.buf[ia],
+                  ia < 0 ? 0 : f.off[ia],
+                  epi,
+                  g,
+                  chunks,
+                  f.scratch,
+                  wk * f.scratchStride,
+                  from,
+                  to);
       return f -> {
         float[] bias = ib < 0 ? null : f.buf[ib];
         int bo = ib < 0 ? 0 : f.off[ib];
@@ -505,28 +552,7 @@ final class ConvOp extends Op {
               f.scratch, 0, 0, jobs1);
           return;
         }
-        int chunks = Conv.rowChunks(g, k.mr(), f.parallel.threads());
-        f.parallel.forRange(
-            Conv.gemmJobs(g, chunks),
-            (wk, from, to) ->
-                Conv.gemmPathJobs(
-                    k,
-                    f.buf[iy],
-                    f.off[iy],
-                    f.buf[ix],
-                    f.off[ix],
-                    pw,
-                    bias,
-                    bo,
-                    add,
-                    ao,
-                    epi,
-                    g,
-                    chunks,
-                    f.scratch,
-                    wk * f.scratchStride,
-                    from,
-                    to));
+        f.parallel.forRange(f, jobsN, body);
       };
     }
     Step core =
