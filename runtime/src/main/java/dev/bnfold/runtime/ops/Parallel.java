@@ -92,12 +92,15 @@ public abstract class Parallel {
     // The current loop; written by the caller that holds `busy` before it publishes the loop's
     // generation in `claims`, read by workers after they see that generation.
     private int n;
-    private int chunks;
     private Body body;
     private FrameBody frameBody;
     private Frame frame;
 
-    /** (generation << 32) | next unclaimed chunk: a claim succeeds only for the live loop. */
+    /**
+     * {@code generation << 32 | chunks << 16 | next unclaimed chunk}: a claim succeeds only for the
+     * live loop and only while it has chunks left, judged from this one word (the loop's fields are
+     * overwritten by the next loop while late workers may still look at them).
+     */
     private final AtomicLong claims = new AtomicLong();
 
     private final AtomicInteger done = new AtomicInteger();
@@ -148,7 +151,7 @@ public abstract class Parallel {
       if (n <= 0) {
         return;
       }
-      int chunks = Math.min(4 * threads, n);
+      int chunks = Math.min(Math.min(4 * threads, n), 0xFFFF);
       if (chunks <= 1 || !busy.compareAndSet(false, true)) {
         if (body != null) {
           body.run(0, 0, n);
@@ -159,14 +162,13 @@ public abstract class Parallel {
       }
       try {
         this.n = n;
-        this.chunks = chunks;
         this.body = body;
         this.frame = frame;
         this.frameBody = frameBody;
         done.set(0);
         failure.set(null);
         long gen = generation + 1;
-        claims.set(gen << 32);
+        claims.set(gen << 32 | (long) chunks << 16);
         generation = gen; // publishes the fields above
         for (Thread t : workers) {
           LockSupport.unpark(t);
@@ -197,16 +199,18 @@ public abstract class Parallel {
     private void runChunks(int worker, long gen) {
       while (true) {
         long s = claims.get();
-        int c = (int) s;
-        if (s >>> 32 != gen || c >= chunks || !claims.compareAndSet(s, s + 1)) {
-          if (s >>> 32 != gen || c >= chunks) {
-            return;
-          }
+        int c = (int) (s & 0xFFFF);
+        int total = (int) (s >>> 16 & 0xFFFF);
+        if (s >>> 32 != gen || c >= total) {
+          return;
+        }
+        if (!claims.compareAndSet(s, s + 1)) {
           continue; // lost the race for chunk c; try the next
         }
-        // chunk c of loop gen is ours, and the loop cannot end before we count it done
-        int from = (int) ((long) n * c / chunks);
-        int to = (int) ((long) n * (c + 1) / chunks);
+        // chunk c of loop gen is ours, and the loop cannot end (nor its fields change) before we
+        // count it done
+        int from = (int) ((long) n * c / total);
+        int to = (int) ((long) n * (c + 1) / total);
         try {
           if (failure.get() == null) {
             if (body != null) {

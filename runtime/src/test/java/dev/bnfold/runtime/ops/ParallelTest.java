@@ -39,6 +39,41 @@ class ParallelTest {
     }
   }
 
+  /**
+   * Back-to-back loops of different chunk counts and body kinds: a worker still finishing one loop
+   * must never claim a chunk against the next loop's fields (found by JMH at 2 threads).
+   */
+  @Test
+  void lateWorkersNeverRunAChunkOfTheNextLoop() {
+    Parallel p = Parallel.pool(3, "test-late");
+    try {
+      Frame frame = new Frame(1, 0, p);
+      frame.buf[0] = new float[1000];
+      long[] sum = new long[1];
+      Parallel.FrameBody frameBody =
+          (f, w, from, to) -> {
+            for (int i = from; i < to; i++) {
+              f.buf[0][i] += 1;
+            }
+          };
+      for (int round = 0; round < 100_000; round++) {
+        if (round % 2 == 0) {
+          AtomicIntegerArray hits = new AtomicIntegerArray(2);
+          p.forRange(2, (w, from, to) -> hits.incrementAndGet(from));
+          sum[0] += hits.get(0) + hits.get(1);
+        } else {
+          p.forRange(frame, 1000, frameBody);
+        }
+      }
+      assertEquals(100_000, sum[0]);
+      for (int i = 0; i < 1000; i++) {
+        assertEquals(50_000f, frame.buf[0][i], "element " + i);
+      }
+    } finally {
+      p.shutdown();
+    }
+  }
+
   @Test
   void concurrentCallersAllComplete() throws Exception {
     Parallel p = Parallel.pool(2, "test-concurrent");
