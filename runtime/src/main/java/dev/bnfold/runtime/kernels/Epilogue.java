@@ -11,7 +11,11 @@ public interface Epilogue {
   /** Applies the function to {@code y[off .. off+n)} in place. */
   void apply(float[] y, int off, int n);
 
-  /** {@code {lo, hi}} if the function is {@code min(max(y, lo), hi)}, else null. */
+  /**
+   * {@code {lo, hi}} if the function is {@code min(max(y, lo), hi)}, else null. The array is the
+   * epilogue's own (kernels ask for it on every call, so it is not copied): read it, never write
+   * it.
+   */
   default float[] clampBounds() {
     return null;
   }
@@ -35,7 +39,7 @@ public interface Epilogue {
 
       @Override
       public float[] clampBounds() {
-        return bounds.clone();
+        return bounds;
       }
     };
   }
