@@ -401,8 +401,7 @@ final class ConvOp extends Op {
       float[] u = winogradWeights(g);
       Winograd.Tiling tl = Winograd.tiling(g, k, b.threads);
       b.needScratch(tl.scratchSize());
-      int jobs1 = tl.jobs(1);
-      int chunks = tl.chunks();
+      int chunks = b.threads == 1 ? 1 : tl.chunks();
       float[] clamp = epi == null ? null : epi.clampBounds(); // once, not per call
       float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
       float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
@@ -429,32 +428,8 @@ final class ConvOp extends Op {
                   wk * f.scratchStride,
                   from,
                   to);
-      return f -> {
-        if (f.parallel.threads() == 1) {
-          Winograd.runJobs(
-              k,
-              tl,
-              f.buf[iy],
-              f.off[iy],
-              f.buf[ix],
-              f.off[ix],
-              u,
-              ib < 0 ? null : f.buf[ib],
-              ib < 0 ? 0 : f.off[ib],
-              ia < 0 ? null : f.buf[ia],
-              ia < 0 ? 0 : f.off[ia],
-              lo,
-              hi,
-              other,
-              1,
-              f.scratch,
-              0,
-              0,
-              jobs1);
-        } else {
-          f.parallel.forRange(f, tl.jobs(chunks), body);
-        }
-      };
+      int jobs = tl.jobs(chunks);
+      return f -> f.parallel.forRange(f, jobs, body);
     }
     // ---- end Winograd ----
     if (packedW != null && Conv.isGather(g, gemm)) {
@@ -493,22 +468,11 @@ final class ConvOp extends Op {
         }
       }
       return f -> {
-        float[] bias = ib < 0 ? null : f.buf[ib];
-        int bo = ib < 0 ? 0 : f.off[ib];
-        float[] add = ia < 0 ? null : f.buf[ia];
-        int ao = ia < 0 ? 0 : f.off[ia];
-        float[] y = f.buf[iy];
-        int yo = f.off[iy];
-        float[] s = f.scratch; // one shared region: padded planes, then the flat output
         for (int n = 0; n < g.n; n++) {
           for (int grp = 0; grp < g.group; grp++) {
-            Conv.gatherPad(s, 0, f.buf[ix], f.off[ix], g, k.nr(), n, grp);
-            if (f.parallel.threads() == 1 || rowPanels < 2) {
-              Conv.gatherPathJobs(
-                  k, y, yo, pw, bias, bo, add, ao, epi, g, rows, s, 0, n, grp, 0, rowPanels);
-            } else {
-              f.parallel.forRange(f, rowPanels, bodies[n * g.group + grp]);
-            }
+            // one shared scratch region: padded planes, then the flat output
+            Conv.gatherPad(f.scratch, 0, f.buf[ix], f.off[ix], g, k.nr(), n, grp);
+            f.parallel.forRange(f, rowPanels, bodies[n * g.group + grp]);
           }
         }
       };
@@ -518,9 +482,8 @@ final class ConvOp extends Op {
       b.needScratch(Conv.scratchSize(g, gemm.nr()));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
-      int jobs1 = Conv.gemmJobs(g, 1);
-      int chunks = Conv.rowChunks(g, k.mr(), b.threads);
-      int jobsN = Conv.gemmJobs(g, chunks);
+      int chunks = b.threads == 1 ? 1 : Conv.rowChunks(g, k.mr(), b.threads);
+      int jobs = Conv.gemmJobs(g, chunks);
       Parallel.FrameBody body =
           (f, wk, from, to) ->
               Conv.gemmPathJobs(
@@ -541,19 +504,7 @@ final class ConvOp extends Op {
                   wk * f.scratchStride,
                   from,
                   to);
-      return f -> {
-        float[] bias = ib < 0 ? null : f.buf[ib];
-        int bo = ib < 0 ? 0 : f.off[ib];
-        float[] add = ia < 0 ? null : f.buf[ia];
-        int ao = ia < 0 ? 0 : f.off[ia];
-        if (f.parallel.threads() == 1) {
-          Conv.gemmPathJobs(
-              k, f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], pw, bias, bo, add, ao, epi, g, 1,
-              f.scratch, 0, 0, jobs1);
-          return;
-        }
-        f.parallel.forRange(f, jobsN, body);
-      };
+      return f -> f.parallel.forRange(f, jobs, body);
     }
     Step core =
         f ->
