@@ -3,6 +3,7 @@ package dev.bnfold.bench;
 import dev.bnfold.runtime.kernels.Conv;
 import dev.bnfold.runtime.kernels.ConvGeometry;
 import dev.bnfold.runtime.kernels.Depthwise;
+import dev.bnfold.runtime.kernels.GatherConv;
 import dev.bnfold.runtime.kernels.Gemm;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
@@ -169,7 +170,7 @@ public class KernelBenchmark {
     float[] u; // Winograd-transformed weights, for 3x3 stride-1 dense convs only
     float[] wScratch;
     Winograd.Tiling tiling;
-    int[] rows; // gather path rows, if ConvOp would take it
+    GatherConv gather; // the in-place GEMM plan, if ConvOp would take it
     Depthwise dw; // the direct depthwise plan, or null
 
     void setUp(Impl impl, int c, int m, int group, int hw, int k, int stride) {
@@ -195,18 +196,24 @@ public class KernelBenchmark {
       pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
       dw = Depthwise.isDepthwise(g) ? Depthwise.plan(g) : null;
+      gather =
+          dw == null && GatherConv.applies(g, kern)
+              ? GatherConv.plan(g, kern.mr(), kern.nr(), 1)
+              : null;
       scratch =
           new float
               [Math.max(
                   dw != null ? dw.scratchSize() : Conv.scratchSize(g, kern.nr()),
-                  Conv.gatherScratchSize(g, kern.mr(), kern.nr()))];
-      rows = dw == null && Conv.isGather(g, kern) ? Conv.gatherRows(g) : null;
+                  gather == null ? 0 : gather.scratchStride(1))];
       y = new float[m * out * out];
       run();
       float[] ref = new float[y.length];
       Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
       String what = "conv c=" + c + " m=" + m + " " + hw + "x" + hw + " k" + k + " s" + stride;
       check(ref, y, what);
+      java.util.Arrays.fill(y, Float.NaN);
+      runIm2col();
+      check(ref, y, "im2col " + what);
       if (Winograd.applies(g)) {
         u = new float[Winograd.transformedWeightSize(g, kern.nr())];
         Winograd.transformWeights(u, w, 0, g, kern.nr());
@@ -222,13 +229,17 @@ public class KernelBenchmark {
     void run() {
       if (dw != null) {
         dw.run(Kernels.depthwiseFor(kern), y, 0, x, 0, w, 0, b, 0, null, scratch, 0, 0, g.m);
-      } else if (rows != null) {
-        Conv.gatherPad(scratch, 0, x, 0, g, kern.nr(), 0, 0);
-        int panels = (g.m + kern.mr() - 1) / kern.mr();
-        Conv.gatherPathJobs(kern, y, 0, pw, b, 0, null, g, rows, scratch, 0, 0, 0, 0, panels);
+      } else if (gather != null) {
+        gather.pad(scratch, x, 0, 0, 0, gather.padUnits());
+        gather.run(kern, y, 0, x, 0, pw, b, 0, null, 0, null, scratch, 0, 0, 0, gather.jobs());
       } else {
-        Conv.gemmPath(kern, y, 0, x, 0, pw, b, 0, g, scratch);
+        runIm2col();
       }
+    }
+
+    /** The packed GEMM path with im2col (or B packed, for a pointwise conv), for comparison. */
+    void runIm2col() {
+      Conv.gemmPath(kern, y, 0, x, 0, pw, b, 0, g, scratch);
     }
 
     /** Winograd F(4x4, 3x3): GFLOP/s counted as the direct convolution's flops. */
@@ -483,6 +494,133 @@ public class KernelBenchmark {
   @Benchmark
   @OperationsPerInvocation(Conv1x1Project.FLOPS / 1000)
   public float[] conv1x1_144to24_56(Conv1x1Project s) {
+    s.run();
+    return s.y;
+  }
+
+  /**
+   * Pointwise convolutions of MobileNetV2 / EfficientNet-B0 by "c,m,hw" (in place against packed:
+   * compare the two methods' times per shape; average-time mode, so no fixed flop count).
+   */
+  @State(Scope.Thread)
+  public static class Pointwise extends ConvState {
+    @Param({
+      "16,96,112",
+      "24,144,56",
+      "32,192,28",
+      "64,384,14",
+      "96,576,14",
+      "144,24,56",
+      "384,64,14",
+      "960,160,7",
+      "320,1280,7"
+    })
+    public String shape;
+
+    @Setup
+    public void setUp(Impl impl) {
+      String[] f = shape.split(",");
+      setUp(impl, Integer.parseInt(f[0]), Integer.parseInt(f[1]), 1, Integer.parseInt(f[2]), 1, 1);
+    }
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public float[] pointwise(Pointwise s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  public float[] pointwise_packed(Pointwise s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  /** MobileNetV2 / EfficientNet-B0 stem: 3x3 stride 2, 3->32, 224x224 to 112x112. */
+  @State(Scope.Thread)
+  public static class MobileStem extends ConvState {
+    static final int FLOPS = 2 * 32 * 112 * 112 * 3 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 3, 32, 1, 224, 3, 2);
+    }
+  }
+
+  /** MobileNetV2 block 2 expansion: 1x1 16->96 on 112x112 (few channels, a wide plane). */
+  @State(Scope.Thread)
+  public static class Conv1x1Wide extends ConvState {
+    static final int FLOPS = 2 * 96 * 112 * 112 * 16;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 16, 96, 1, 112, 1, 1);
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(ConvStem.FLOPS / 1000)
+  public float[] conv7x7s2_3to64_224_im2col(ConvStem s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3S2.FLOPS / 1000)
+  public float[] conv3x3s2_64to128_56_im2col(Conv3x3S2 s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L4.FLOPS / 1000)
+  public float[] conv3x3_512_7_im2col(Conv3x3L4 s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv1x1Expand.FLOPS / 1000)
+  public float[] conv1x1_24to144_56_im2col(Conv1x1Expand s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv1x1Project.FLOPS / 1000)
+  public float[] conv1x1_144to24_56_im2col(Conv1x1Project s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(MobileStem.FLOPS / 1000)
+  public float[] conv3x3s2_3to32_224_im2col(MobileStem s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(MobileStem.FLOPS / 1000)
+  public float[] conv3x3s2_3to32_224(MobileStem s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv1x1Wide.FLOPS / 1000)
+  public float[] conv1x1_16to96_112_im2col(Conv1x1Wide s) {
+    s.runIm2col();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv1x1Wide.FLOPS / 1000)
+  public float[] conv1x1_16to96_112(Conv1x1Wide s) {
     s.run();
     return s.y;
   }

@@ -91,8 +91,8 @@ public interface GemmMicroKernel {
 
   /**
    * A full mr x nr tile whose B operand is read in place instead of from a packed panel: {@code
-   * B[kk][j] = p[rows[rOff + kk] + j]} (a convolution's taps over a zero-padded input plane, see
-   * Conv#gatherPathJobs}). Same contract as {@link #tile} with m = mr, except that C gets all mr
+   * B[kk][j] = p[rows[rOff + kk] + pOff + j]} (a convolution's taps over a zero-padded input plane,
+   * see {@link GatherConv}). Same contract as {@link #tile} with m = mr, except that C gets all mr
    * rows and at least n (1..nr) columns: up to nr, so C must have nr columns of room.
    */
   default void tileGather(
@@ -119,6 +119,31 @@ public interface GemmMicroKernel {
         c[cOff + r * ldc + j] = s;
       }
     }
+  }
+
+  /**
+   * {@link #tileGather} of a full mr x nr tile that starts row r from {@code bias[biasOff + r]} (0
+   * when bias is null) instead of from C: {@code C = bias + Apanel * B}, C not read.
+   */
+  default void tileGatherBias(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] p,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      float[] bias,
+      int biasOff) {
+    int mr = mr();
+    for (int r = 0; r < mr; r++) {
+      int row = cOff + r * ldc;
+      java.util.Arrays.fill(c, row, row + nr(), bias == null ? 0f : bias[biasOff + r]);
+    }
+    tileGather(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, nr(), true);
   }
 
   /** True if {@link #tileGather} is as fast as {@link #tile} (then convolutions may use it). */

@@ -9,6 +9,7 @@ import dev.bnfold.runtime.kernels.Depthwise;
 import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Epilogue;
+import dev.bnfold.runtime.kernels.GatherConv;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import dev.bnfold.runtime.kernels.Kernels;
 import dev.bnfold.runtime.kernels.PanelLayout;
@@ -432,48 +433,46 @@ final class ConvOp extends Op {
       return f -> f.parallel.forRange(f, jobs, body);
     }
     // ---- end Winograd ----
-    if (packedW != null && Conv.isGather(g, gemm)) {
-      b.kernel("gemm-gather");
+    if (packedW != null && GatherConv.applies(g, gemm)) {
+      GatherConv gc = GatherConv.plan(g, gemm.mr(), gemm.nr(), b.threads);
+      b.kernel(gc.pointwise() ? "gemm-1x1" : "gemm-gather");
+      b.needScratch(gc.scratchStride(b.threads));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
-      int[] rows = Conv.gatherRows(g);
-      int rowPanels = (g.m / g.group + k.mr() - 1) / k.mr();
-      b.needScratch(Conv.gatherScratchSize(g, k.mr(), k.nr()));
-      // one loop body per (image, group), bound now so that running allocates nothing
-      Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n * g.group];
+      int jobs = gc.jobs();
+      int units = gc.padUnits();
+      // loop bodies per image, bound now so that running allocates nothing
+      Parallel.FrameBody[] pads = new Parallel.FrameBody[g.n];
+      Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n];
       for (int n = 0; n < g.n; n++) {
-        for (int grp = 0; grp < g.group; grp++) {
-          int img = n;
-          int gr = grp;
-          bodies[n * g.group + grp] =
-              (f, wk, from, to) ->
-                  Conv.gatherPathJobs(
-                      k,
-                      f.buf[iy],
-                      f.off[iy],
-                      pw,
-                      ib < 0 ? null : f.buf[ib],
-                      ib < 0 ? 0 : f.off[ib],
-                      ia < 0 ? null : f.buf[ia],
-                      ia < 0 ? 0 : f.off[ia],
-                      epi,
-                      g,
-                      rows,
-                      f.scratch,
-                      0,
-                      img,
-                      gr,
-                      from,
-                      to);
-        }
+        int img = n;
+        pads[n] = (f, wk, from, to) -> gc.pad(f.scratch, f.buf[ix], f.off[ix], img, from, to);
+        bodies[n] =
+            (f, wk, from, to) ->
+                gc.run(
+                    k,
+                    f.buf[iy],
+                    f.off[iy],
+                    f.buf[ix],
+                    f.off[ix],
+                    pw,
+                    ib < 0 ? null : f.buf[ib],
+                    ib < 0 ? 0 : f.off[ib],
+                    ia < 0 ? null : f.buf[ia],
+                    ia < 0 ? 0 : f.off[ia],
+                    epi,
+                    f.scratch,
+                    wk,
+                    img,
+                    from,
+                    to);
       }
       return f -> {
         for (int n = 0; n < g.n; n++) {
-          for (int grp = 0; grp < g.group; grp++) {
-            // one shared scratch region: padded planes, then the flat output
-            Conv.gatherPad(f.scratch, 0, f.buf[ix], f.off[ix], g, k.nr(), n, grp);
-            f.parallel.forRange(f, rowPanels, bodies[n * g.group + grp]);
+          if (units > 0) {
+            f.parallel.forRange(f, units, pads[n]);
           }
+          f.parallel.forRange(f, jobs, bodies[n]);
         }
       };
     }

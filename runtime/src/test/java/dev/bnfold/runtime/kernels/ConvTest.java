@@ -153,7 +153,10 @@ class ConvTest {
     return KernelTestSupport.gemmKernels().stream();
   }
 
-  /** The gather path (no im2col, small planes) against the reference, split and unsplit. */
+  /**
+   * {@link GatherConv} (B read in place, pointwise and padded modes) against the reference, with
+   * each epilogue kind, a fused residual, and its jobs split over two workers.
+   */
   @ParameterizedTest(name = "{0}")
   @MethodSource("gemmKernels")
   void gatherMatchesReference(GemmMicroKernel kern) {
@@ -164,112 +167,101 @@ class ConvTest {
     }
     gs.add(geometry(new int[] {1, 16, 32, 1, 8, 8, 3, 3, 1, 1, 1})); // digits-cnn
     gs.add(geometry(new int[] {1, 1, 16, 1, 8, 8, 3, 3, 1, 1, 1}));
-    gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 360: two k blocks
+    gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 360
     gs.add(geometry(new int[] {2, 6, 9, 3, 14, 14, 3, 3, 1, 1, 1})); // batch and groups
     gs.add(geometry(new int[] {1, 4, 5, 1, 16, 16, 3, 3, 1, 2, 2})); // dilation, 256 outputs
-    for (int t = 0; t < 40; t++) {
+    gs.add(geometry(new int[] {1, 16, 24, 1, 40, 40, 1, 1, 1, 1, 0})); // pointwise, many blocks
+    gs.add(geometry(new int[] {1, 3, 16, 1, 64, 64, 3, 3, 2, 1, 1})); // MobileNet stem
+    gs.add(geometry(new int[] {2, 6, 12, 2, 9, 9, 1, 1, 1, 1, 0})); // grouped pointwise
+    gs.add(geometry(new int[] {1, 300, 20, 1, 3, 5, 1, 1, 1, 1, 0})); // deep pointwise edge strip
+    for (int t = 0; t < 60; t++) {
       int group = 1 + r.nextInt(3);
       int c = group * (1 + r.nextInt(4));
       int m = group * (1 + r.nextInt(12));
-      int h = 1 + r.nextInt(12);
-      int w = 1 + r.nextInt(12);
+      int h = 1 + r.nextInt(14);
+      int w = 1 + r.nextInt(14);
       int kh = 1 + r.nextInt(3);
       int kw = 1 + r.nextInt(3);
+      int s = 1 + r.nextInt(3);
       int d = 1 + r.nextInt(2);
       int p = r.nextInt(3);
       if (h + 2 * p < (kh - 1) * d + 1 || w + 2 * p < (kw - 1) * d + 1) {
         continue;
       }
-      gs.add(geometry(new int[] {1 + r.nextInt(2), c, m, group, h, w, kh, kw, 1, d, p}));
+      gs.add(geometry(new int[] {1 + r.nextInt(2), c, m, group, h, w, kh, kw, s, d, p}));
     }
-    int tested = 0;
+    int pointwise = 0;
     for (ConvGeometry g : gs) {
-      if (!Conv.gatherFits(g)) {
-        continue;
-      }
-      tested++;
       float[] x = random(r, g.n * g.c * g.inPlane());
       float[] w = random(r, g.m * (g.c / g.group) * g.kernelSize());
       float[] b = random(r, g.m);
       int ySize = g.n * g.m * g.outPlane();
       float[] ref = new float[ySize];
       Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
-      float[] relu6 = ref.clone();
-      for (int i = 0; i < ySize; i++) {
-        relu6[i] = Math.min(Math.max(relu6[i], 0f), 0.5f);
-      }
       float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
-      int[] rows = Conv.gatherRows(g);
-      int panels = (g.m / g.group + kern.mr() - 1) / kern.mr();
-      for (int variant = 0; variant < 3; variant++) {
-        float[] scratch = new float[Conv.gatherScratchSize(g, kern.mr(), kern.nr()) + 5];
+      float[] add = random(r, ySize);
+      for (int variant = 0; variant < 4; variant++) {
+        int threads = variant == 3 ? 2 : 1;
+        GatherConv gc = GatherConv.plan(g, kern.mr(), kern.nr(), threads);
+        if (gc.pointwise()) {
+          pointwise++;
+        }
+        float[] scratch = new float[gc.scratchStride(threads) * threads];
         java.util.Arrays.fill(scratch, Float.NaN); // stale scratch must not leak into outputs
-        float[] got = new float[ySize];
+        float[] got = new float[ySize + 3];
         java.util.Arrays.fill(got, Float.NaN);
         Epilogue epi =
             variant == 0
                 ? null
-                : variant == 1
-                    ? Epilogue.clamp(0f, 0.5f)
-                    : (y, off, len) -> {
+                : variant == 2
+                    ? (y, off, len) -> {
                       for (int i = off; i < off + len; i++) {
                         y[i] = Math.min(Math.max(y[i], 0f), 0.5f);
                       }
-                    };
+                    }
+                    : Epilogue.clamp(0f, 0.5f);
+        boolean residual = variant >= 2;
+        float[] want = new float[ySize];
+        for (int i = 0; i < ySize; i++) {
+          float v = ref[i] + (residual ? add[i] : 0f);
+          want[i] = variant == 0 ? v : Math.min(Math.max(v, 0f), 0.5f);
+        }
         for (int n = 0; n < g.n; n++) {
-          for (int grp = 0; grp < g.group; grp++) {
-            Conv.gatherPad(scratch, 5, x, 0, g, kern.nr(), n, grp);
-            int split = variant == 2 ? r.nextInt(panels + 1) : panels;
-            Conv.gatherPathJobs(kern, got, 0, pw, b, 0, epi, g, rows, scratch, 5, n, grp, 0, split);
-            Conv.gatherPathJobs(
-                kern, got, 0, pw, b, 0, epi, g, rows, scratch, 5, n, grp, split, panels);
+          int units = gc.padUnits();
+          int cut = r.nextInt(units + 1);
+          gc.pad(scratch, x, 0, n, 0, cut);
+          gc.pad(scratch, x, 0, n, cut, units);
+          int jobs = gc.jobs();
+          int split = threads == 1 ? jobs : r.nextInt(jobs + 1);
+          for (int wk = 0; wk < threads; wk++) {
+            gc.run(
+                kern,
+                got,
+                3,
+                x,
+                0,
+                pw,
+                b,
+                0,
+                residual ? add : null,
+                0,
+                epi,
+                scratch,
+                wk,
+                n,
+                wk == 0 ? 0 : split,
+                wk == 0 ? split : jobs);
           }
         }
         assertClose(
-            variant == 0 ? ref : relu6,
-            got,
+            want,
+            java.util.Arrays.copyOfRange(got, 3, ySize + 3),
             ySize,
             kern.name() + " gather variant " + variant + " " + describe(g));
       }
-      // a fused residual: added as the real columns are copied out, before the clamp
-      float[] add = random(r, ySize);
-      float[] want = new float[ySize];
-      for (int i = 0; i < ySize; i++) {
-        want[i] = Math.min(Math.max(ref[i] + add[i], 0f), 0.5f);
-      }
-      float[] scratch = new float[Conv.gatherScratchSize(g, kern.mr(), kern.nr())];
-      float[] got = new float[ySize + 2];
-      for (int n = 0; n < g.n; n++) {
-        for (int grp = 0; grp < g.group; grp++) {
-          Conv.gatherPad(scratch, 0, x, 0, g, kern.nr(), n, grp);
-          Conv.gatherPathJobs(
-              kern,
-              got,
-              2,
-              pw,
-              b,
-              0,
-              add,
-              0,
-              Epilogue.clamp(0f, 0.5f),
-              g,
-              rows,
-              scratch,
-              0,
-              n,
-              grp,
-              0,
-              panels);
-        }
-      }
-      assertClose(
-          want,
-          java.util.Arrays.copyOfRange(got, 2, ySize + 2),
-          ySize,
-          kern.name() + " gather residual " + describe(g));
     }
-    org.junit.jupiter.api.Assertions.assertTrue(tested > 20, "only " + tested + " geometries");
+    org.junit.jupiter.api.Assertions.assertTrue(pointwise > 8, "pointwise runs: " + pointwise);
   }
 
   private static ConvGeometry geometry(int[] c) {

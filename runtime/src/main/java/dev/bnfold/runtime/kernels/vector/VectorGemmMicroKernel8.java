@@ -184,6 +184,27 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
   }
 
   @Override
+  public void tileGatherBias(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] p,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      float[] bias,
+      int biasOff) {
+    if (bias == null) {
+      GemmMicroKernel.super.tileGatherBias(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, null, 0);
+    } else {
+      fullGatherBias(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, bias, biasOff);
+    }
+  }
+
+  @Override
   public boolean fastGather() {
     return true;
   }
@@ -321,6 +342,92 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
     for (int k = 0; k < kc; k++) {
       int ai = aOff + k * MR; // indices derived from k keep C2's range-check elimination
       int bi = bOff + k * NR;
+      FloatVector b0 = FloatVector.fromArray(S, b, bi);
+      FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+      FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);
+      acc00 = a0.fma(b0, acc00);
+      acc01 = a0.fma(b1, acc01);
+      FloatVector a1 = FloatVector.broadcast(S, a[ai + 1]);
+      acc10 = a1.fma(b0, acc10);
+      acc11 = a1.fma(b1, acc11);
+      FloatVector a2 = FloatVector.broadcast(S, a[ai + 2]);
+      acc20 = a2.fma(b0, acc20);
+      acc21 = a2.fma(b1, acc21);
+      FloatVector a3 = FloatVector.broadcast(S, a[ai + 3]);
+      acc30 = a3.fma(b0, acc30);
+      acc31 = a3.fma(b1, acc31);
+      FloatVector a4 = FloatVector.broadcast(S, a[ai + 4]);
+      acc40 = a4.fma(b0, acc40);
+      acc41 = a4.fma(b1, acc41);
+      FloatVector a5 = FloatVector.broadcast(S, a[ai + 5]);
+      acc50 = a5.fma(b0, acc50);
+      acc51 = a5.fma(b1, acc51);
+      FloatVector a6 = FloatVector.broadcast(S, a[ai + 6]);
+      acc60 = a6.fma(b0, acc60);
+      acc61 = a6.fma(b1, acc61);
+      FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
+      acc70 = a7.fma(b0, acc70);
+      acc71 = a7.fma(b1, acc71);
+    }
+    acc00.intoArray(c, c0);
+    acc01.intoArray(c, c0 + V);
+    acc10.intoArray(c, c1);
+    acc11.intoArray(c, c1 + V);
+    acc20.intoArray(c, c2);
+    acc21.intoArray(c, c2 + V);
+    acc30.intoArray(c, c3);
+    acc31.intoArray(c, c3 + V);
+    acc40.intoArray(c, c4);
+    acc41.intoArray(c, c4 + V);
+    acc50.intoArray(c, c5);
+    acc51.intoArray(c, c5 + V);
+    acc60.intoArray(c, c6);
+    acc61.intoArray(c, c6 + V);
+    acc70.intoArray(c, c7);
+    acc71.intoArray(c, c7 + V);
+  }
+
+  /** {@link #fullBias} with B row k read at {@code p[rows[rOff + k] + pOff]} (see tileGather). */
+  private static void fullGatherBias(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] b,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      float[] bias,
+      int biasOff) {
+    int c0 = cOff;
+    FloatVector acc00 = FloatVector.broadcast(S, bias[biasOff + 0]);
+    FloatVector acc01 = acc00;
+    int c1 = cOff + 1 * ldc;
+    FloatVector acc10 = FloatVector.broadcast(S, bias[biasOff + 1]);
+    FloatVector acc11 = acc10;
+    int c2 = cOff + 2 * ldc;
+    FloatVector acc20 = FloatVector.broadcast(S, bias[biasOff + 2]);
+    FloatVector acc21 = acc20;
+    int c3 = cOff + 3 * ldc;
+    FloatVector acc30 = FloatVector.broadcast(S, bias[biasOff + 3]);
+    FloatVector acc31 = acc30;
+    int c4 = cOff + 4 * ldc;
+    FloatVector acc40 = FloatVector.broadcast(S, bias[biasOff + 4]);
+    FloatVector acc41 = acc40;
+    int c5 = cOff + 5 * ldc;
+    FloatVector acc50 = FloatVector.broadcast(S, bias[biasOff + 5]);
+    FloatVector acc51 = acc50;
+    int c6 = cOff + 6 * ldc;
+    FloatVector acc60 = FloatVector.broadcast(S, bias[biasOff + 6]);
+    FloatVector acc61 = acc60;
+    int c7 = cOff + 7 * ldc;
+    FloatVector acc70 = FloatVector.broadcast(S, bias[biasOff + 7]);
+    FloatVector acc71 = acc70;
+    for (int k = 0; k < kc; k++) {
+      int ai = aOff + k * MR; // indices derived from k keep C2's range-check elimination
+      int bi = rows[rOff + k] + pOff;
       FloatVector b0 = FloatVector.fromArray(S, b, bi);
       FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
       FloatVector a0 = FloatVector.broadcast(S, a[ai + 0]);

@@ -1,0 +1,488 @@
+package dev.bnfold.runtime.kernels;
+
+import java.util.Arrays;
+
+/**
+ * Convolution as a GEMM whose B operand is read in place ({@link GemmMicroKernel#tileGather}), with
+ * no im2col: {@code Y_g (M/g, F) = W_g (M/g, K) * B (K, F)} where row kk of B is a contiguous run
+ * of a source plane starting at {@code rows[kk]}.
+ *
+ * <ul>
+ *   <li><b>Pointwise</b> (1x1, stride 1, no padding): the source is the input itself, row kk is
+ *       input channel kk, F is the output plane, and tiles are written straight into the output.
+ *   <li><b>Padded</b> (anything else in 2-D): the group's input channels are first copied into
+ *       zero-padded planes split by stride phase, as in {@link Depthwise}: padded row r goes to
+ *       row-phase {@code r % sh}, row {@code r / sh}; padded column c to column-phase {@code c %
+ *       sw}, column {@code c / sw}; each phase sub-plane is {@code rows x pitch}. Tap (kh, kw) of
+ *       output (oh, ow) then sits at the fixed offset {@code rows[kk]} from the flat index {@code
+ *       oh * pitch + ow}, at any stride and dilation. The GEMM runs over the flat grid of {@code
+ *       (oh - 1) * pitch + ow} columns into a per-worker tile buffer, and the real columns are
+ *       copied out row by row; the {@code pitch - ow} columns between output rows are computed and
+ *       dropped (few: {@code (kw - 1) * dw / sw} per row).
+ * </ul>
+ *
+ * <p>Work is split into jobs of (column block, chunk of mr-row panels) per image and group; every
+ * tile runs the whole K in registers, so each weight panel is streamed once per column block (the
+ * blocks are as wide as keeps a block of B within L2). Bias, a residual addend and the epilogue are
+ * applied per row panel while its block is in L1. Created per geometry at bind time ({@link
+ * #plan}); the hot path allocates nothing.
+ */
+public final class GatherConv {
+  /** Floats of B a column block may span (K x block columns): 256 KiB, a part of L2. */
+  private static final int BLOCK_FLOATS = 1 << 16;
+
+  private static final int MAX_BLOCK = 1024;
+
+  /** Fewest input channels (per group) for which a pointwise conv reads its input in place. */
+  private static final int MIN_POINTWISE_DEPTH = 32;
+
+  private final ConvGeometry g;
+  private final int mr;
+  private final int nr;
+  private final boolean pointwise;
+  private final int cg;
+  private final int mg;
+  private final int k; // GEMM depth: cg * kernel taps
+  private final int subRows; // rows of a phase sub-plane (padded mode)
+  private final int pitch; // row pitch of the flat grid
+  private final int sub; // floats of one sub-plane
+  private final int chan; // floats of one channel's sub-planes
+  private final int flat; // columns of the flat grid
+  private final int[] rows; // per k row: offset of its run from the group's source base
+  private final boolean[] phaseUsed; // per (row phase, column phase): read by some tap
+  private final int nb; // columns per block (multiple of nr)
+  private final int blocks;
+  private final int rowPanels;
+  private final int chunks; // row-panel chunks per block
+  private final int padFloats; // shared padded planes (+ read slack), 0 when pointwise
+  private final int perWorker; // tile buffer (padded) or edge strip (pointwise)
+
+  private GatherConv(ConvGeometry g, int mr, int nr, int threads) {
+    this.g = g;
+    this.mr = mr;
+    this.nr = nr;
+    this.pointwise = g.isPointwise() && g.n > 0;
+    this.cg = g.c / g.group;
+    this.mg = g.m / g.group;
+    this.k = Math.multiplyExact(cg, g.kernelSize());
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    this.rows = new int[k];
+    this.phaseUsed = new boolean[sh * sw];
+    if (pointwise) {
+      this.subRows = g.out[1];
+      this.pitch = g.out[2];
+      this.sub = g.inPlane();
+      this.chan = g.inPlane();
+      this.flat = g.outPlane();
+      for (int ci = 0; ci < cg; ci++) {
+        rows[ci] = ci * chan;
+      }
+      phaseUsed[0] = true;
+    } else {
+      this.subRows = g.out[1] + (g.k[1] - 1) * g.dilation[1] / sh;
+      this.pitch = g.out[2] + (g.k[2] - 1) * g.dilation[2] / sw;
+      this.sub = Math.multiplyExact(subRows, pitch);
+      this.chan = Math.multiplyExact(sh * sw, sub);
+      this.flat = (g.out[1] - 1) * pitch + g.out[2];
+      int kk = 0;
+      for (int ci = 0; ci < cg; ci++) {
+        for (int kh = 0; kh < g.k[1]; kh++) {
+          for (int kw = 0; kw < g.k[2]; kw++) {
+            int r = kh * g.dilation[1];
+            int c = kw * g.dilation[2];
+            int phase = r % sh * sw + c % sw;
+            phaseUsed[phase] = true;
+            rows[kk++] = ci * chan + phase * sub + r / sh * pitch + c / sw;
+          }
+        }
+      }
+    }
+    int panels = Gemm.panels(flat, nr);
+    int width = Math.max(1, Math.min(MAX_BLOCK, BLOCK_FLOATS / Math.max(1, k) / nr)) * nr;
+    // a narrow plane is one block: its weights are then streamed once, not once per block
+    width = Math.max(width, Math.min(panels * nr, 4 * nr));
+    this.blocks = Math.max(1, (panels * nr + width - 1) / width);
+    this.nb = (panels + blocks - 1) / blocks * nr;
+    this.rowPanels = (mg + mr - 1) / mr;
+    this.chunks = chunks(g.group * blocks, rowPanels, threads);
+    this.padFloats =
+        pointwise ? 0 : Math.addExact(Math.multiplyExact(g.c, chan), Math.addExact(nb, nr));
+    this.perWorker = pointwise ? Math.multiplyExact(k, nr) : Math.multiplyExact(mr, nb);
+  }
+
+  /**
+   * Row-panel chunks per block so that the jobs split evenly over the threads when there are few
+   * blocks: the fewest chunks that make the job count at least twice the threads or a multiple of
+   * them.
+   */
+  private static int chunks(int jobs, int panels, int threads) {
+    if (threads <= 1 || jobs == 0) {
+      return 1;
+    }
+    for (int c = 1; c <= panels; c++) {
+      long j = (long) jobs * c;
+      if (j % threads == 0 || j >= 4L * threads) {
+        return c;
+      }
+    }
+    return Math.max(1, panels);
+  }
+
+  /**
+   * True if this path applies: a 2-D convolution (any stride, dilation, padding, groups) on a
+   * micro-kernel whose {@link GemmMicroKernel#tileGather} is fast.
+   */
+  public static boolean applies(ConvGeometry g, GemmMicroKernel kern) {
+    // a pointwise conv over few channels packs its B faster than it reads it in place: measured
+    // 16->96 on 112x112 at 57 GFLOP/s in place against 64 packed, 144->24 on 56x56 at 105 against
+    // 75
+    return kern.fastGather()
+        && !(g.isPointwise() && g.c / g.group < MIN_POINTWISE_DEPTH)
+        && g.in[0] == 1
+        && g.k[0] == 1
+        && g.out[0] == 1
+        && g.out[1] > 0
+        && g.out[2] > 0
+        && g.c > 0
+        && g.m > 0;
+  }
+
+  /** The plan for geometry g on a kernel of mr x nr tiles, split for {@code threads} workers. */
+  public static GatherConv plan(ConvGeometry g, int mr, int nr, int threads) {
+    return new GatherConv(g, mr, nr, threads);
+  }
+
+  /** True for the pointwise mode (B is the input itself, tiles land in the output). */
+  public boolean pointwise() {
+    return pointwise;
+  }
+
+  /**
+   * Scratch floats per worker for {@code threads} workers: the shared padded planes at offset 0
+   * span the first workers' regions, then each worker's own buffer (see {@link #run}).
+   */
+  public int scratchStride(int threads) {
+    long total = padFloats + (long) perWorker * threads;
+    return Math.toIntExact((total + threads - 1) / threads);
+  }
+
+  /** Jobs per image: (group, column block, row chunk). */
+  public int jobs() {
+    return g.group * blocks * chunks;
+  }
+
+  /** Input channels {@link #pad} copies per image (0 in pointwise mode, which needs no copy). */
+  public int padUnits() {
+    return pointwise ? 0 : g.c;
+  }
+
+  /**
+   * Copies input channels {@code [c0, c1)} of image n into the zero-padded phase planes at {@code
+   * scratch[0..]} (padded mode only); channels may be split across threads. The read slack after
+   * the planes is zeroed with the last channel.
+   */
+  public void pad(float[] scratch, float[] x, int xOff, int n, int c0, int c1) {
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int pt = g.padBegin[1];
+    int pl = g.padBegin[2];
+    for (int ci = c0; ci < c1; ci++) {
+      int base = ci * chan;
+      int xc = xOff + (n * g.c + ci) * g.inPlane();
+      for (int rp = 0; rp < sh; rp++) {
+        for (int cp = 0; cp < sw; cp++) {
+          int phase = rp * sw + cp;
+          if (!phaseUsed[phase]) {
+            continue;
+          }
+          int s = base + phase * sub;
+          // column i of this phase is padded column i * sw + cp, input column i * sw + cp - pl
+          int lo = Math.min(pitch, Math.max(0, (pl - cp + sw - 1) / sw));
+          int hi = Math.min(pitch, Math.max(lo, (iw1 + pl - cp + sw - 1) / sw));
+          for (int j = 0; j < subRows; j++) {
+            int d = s + j * pitch;
+            int ih = j * sh + rp - pt;
+            if (ih < 0 || ih >= ih1) {
+              Arrays.fill(scratch, d, d + pitch, 0f);
+              continue;
+            }
+            Arrays.fill(scratch, d, d + lo, 0f);
+            Arrays.fill(scratch, d + hi, d + pitch, 0f);
+            int xr = xc + ih * iw1 + cp - pl; // phase column i reads x[xr + i * sw]
+            if (sw == 1) {
+              System.arraycopy(x, xr + lo, scratch, d + lo, hi - lo);
+            } else {
+              for (int i = lo; i < hi; i++) {
+                scratch[d + i] = x[xr + i * sw];
+              }
+            }
+          }
+        }
+      }
+    }
+    if (c1 == g.c) {
+      Arrays.fill(scratch, g.c * chan, padFloats, 0f);
+    }
+  }
+
+  /**
+   * Jobs {@code [job0, job1)} of image n (after {@link #pad} in padded mode): {@code y = epilogue(W
+   * * x + bias + addend)}; b, addend (same layout as y; may be y itself) and epilogue may be null.
+   * Worker wk of {@code threads} uses its own buffer in the scratch; jobs write disjoint outputs,
+   * so ranges may run on different threads.
+   */
+  public void run(
+      GemmMicroKernel kern,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] packedW,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addOff,
+      Epilogue epilogue,
+      float[] scratch,
+      int wk,
+      int n,
+      int job0,
+      int job1) {
+    float[] clamp = epilogue == null ? null : epilogue.clampBounds();
+    float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
+    float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+    Epilogue other = clamp == null ? epilogue : null;
+    int per = Gemm.packedASize(mg, k, mr);
+    int own = padFloats + wk * perWorker;
+    for (int job = job0; job < job1; job++) {
+      int chunk = job % chunks;
+      int block = job / chunks % blocks;
+      int grp = job / chunks / blocks;
+      int wOff = grp * per;
+      int yg = yOff + (n * g.m + grp * mg) * g.outPlane();
+      int c0 = block * nb;
+      int c1 = Math.min(flat, c0 + nb);
+      int p0 = rowPanels * chunk / chunks;
+      int p1 = rowPanels * (chunk + 1) / chunks;
+      if (c0 >= c1) {
+        continue;
+      }
+      if (pointwise) {
+        int xg = xOff + (n * g.c + grp * cg) * g.inPlane();
+        for (int q = c0; q < c1; q += nr) { // the B strip of a column panel stays in L1
+          boolean packed = false;
+          for (int p = p0; p < p1; p++) {
+            packed =
+                pointwiseTile(
+                    kern,
+                    y,
+                    yg,
+                    x,
+                    xg,
+                    packedW,
+                    wOff,
+                    b,
+                    bOff + grp * mg,
+                    addend,
+                    addOff - yOff,
+                    scratch,
+                    own,
+                    packed,
+                    p,
+                    q,
+                    Math.min(nr, c1 - q),
+                    lo,
+                    hi,
+                    other);
+          }
+        }
+      } else {
+        for (int p = p0; p < p1; p++) {
+          paddedPanel(
+              kern,
+              y,
+              yg,
+              packedW,
+              wOff,
+              b,
+              bOff + grp * mg,
+              addend,
+              addOff - yOff,
+              scratch,
+              grp * cg * chan,
+              own,
+              p,
+              c0,
+              c1,
+              lo,
+              hi,
+              other);
+        }
+      }
+    }
+  }
+
+  /**
+   * Tile (row panel p, columns [q, q + cols)) of the pointwise mode, written straight into y. An
+   * edge tile (fewer than mr rows or nr columns) runs on its B strip packed into the worker's
+   * buffer at {@code strip}, so nothing is read or written past the edge; returns whether the strip
+   * of this column panel is packed now.
+   */
+  private boolean pointwiseTile(
+      GemmMicroKernel kern,
+      float[] y,
+      int yg,
+      float[] x,
+      int xg,
+      float[] pw,
+      int wOff,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addShift,
+      float[] scratch,
+      int strip,
+      boolean packed,
+      int p,
+      int q,
+      int cols,
+      float lo,
+      float hi,
+      Epilogue other) {
+    int plane = flat;
+    int o0 = p * mr;
+    int m = Math.min(mr, mg - o0);
+    int aOff = wOff + o0 * k;
+    int cOff = yg + o0 * plane + q;
+    boolean full = m == mr && cols == nr;
+    if (full && addend == null) {
+      kern.tileGatherBias(y, cOff, plane, pw, aOff, x, rows, 0, xg + q, k, b, bOff + o0);
+    } else {
+      for (int r = 0; r < m; r++) { // the tile starts as bias + addend
+        int d = cOff + r * plane;
+        float bias = b == null ? 0f : b[bOff + o0 + r];
+        if (addend == null) {
+          Arrays.fill(y, d, d + cols, bias);
+        } else {
+          int a = d + addShift;
+          for (int j = 0; j < cols; j++) {
+            y[d + j] = addend[a + j] + bias;
+          }
+        }
+      }
+      if (full) {
+        kern.tileGather(y, cOff, plane, pw, aOff, x, rows, 0, xg + q, k, nr, true);
+      } else {
+        if (!packed) {
+          for (int kk = 0; kk < k; kk++) {
+            int d = strip + kk * nr;
+            System.arraycopy(x, xg + rows[kk] + q, scratch, d, cols);
+            Arrays.fill(scratch, d + cols, d + nr, 0f);
+          }
+          packed = true;
+        }
+        kern.tile(y, cOff, plane, pw, aOff, scratch, strip, k, m, cols, true);
+      }
+    }
+    finish(kern, y, cOff, plane, m, cols, lo, hi, other);
+    return packed;
+  }
+
+  /** Clamp (vectorized) or any other epilogue on m rows of n columns at off, row pitch ld. */
+  private static void finish(
+      GemmMicroKernel kern,
+      float[] y,
+      int off,
+      int ld,
+      int m,
+      int n,
+      float lo,
+      float hi,
+      Epilogue other) {
+    if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
+      kern.clamp(y, off, ld, m, n, lo, hi);
+    }
+    if (other != null) {
+      for (int r = 0; r < m; r++) {
+        other.apply(y, off + r * ld, n);
+      }
+    }
+  }
+
+  /**
+   * Row panel p over flat columns [c0, c1) of the padded mode: tiles into the worker's buffer (mr x
+   * nb, bias first), then the real columns copied out with the addend and the epilogue.
+   */
+  private void paddedPanel(
+      GemmMicroKernel kern,
+      float[] y,
+      int yg,
+      float[] pw,
+      int wOff,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addShift,
+      float[] scratch,
+      int src0,
+      int buf,
+      int p,
+      int c0,
+      int c1,
+      float lo,
+      float hi,
+      Epilogue other) {
+    int o0 = p * mr;
+    int m = Math.min(mr, mg - o0);
+    int aOff = wOff + o0 * k;
+    int width = c1 - c0;
+    int span = Gemm.panels(width, nr) * nr;
+    if (m == mr) {
+      for (int q = 0; q < span; q += nr) {
+        kern.tileGatherBias(
+            scratch, buf + q, nb, pw, aOff, scratch, rows, 0, src0 + c0 + q, k, b, bOff + o0);
+      }
+    } else { // the rows past m are computed from zero padding and dropped
+      for (int r = 0; r < mr; r++) {
+        float bias = b == null || r >= m ? 0f : b[bOff + o0 + r];
+        Arrays.fill(scratch, buf + r * nb, buf + r * nb + span, bias);
+      }
+      for (int q = 0; q < span; q += nr) {
+        kern.tileGather(
+            scratch, buf + q, nb, pw, aOff, scratch, rows, 0, src0 + c0 + q, k, nr, true);
+      }
+    }
+    if (addend == null) {
+      finish(kern, scratch, buf, nb, m, width, lo, hi, other);
+    }
+    int ow = g.out[2];
+    int plane = g.outPlane();
+    int oh0 = c0 / pitch;
+    int oh1 = (c1 - 1) / pitch;
+    for (int r = 0; r < m; r++) {
+      int src = buf + r * nb - c0;
+      int dst = yg + (o0 + r) * plane;
+      for (int oh = oh0; oh <= oh1; oh++) {
+        int f0 = Math.max(c0, oh * pitch);
+        int f1 = Math.min(c1, oh * pitch + ow);
+        if (f1 <= f0) {
+          continue;
+        }
+        int d = dst + oh * ow + f0 - oh * pitch;
+        if (addend == null) {
+          System.arraycopy(scratch, src + f0, y, d, f1 - f0);
+        } else {
+          int a = d + addShift;
+          int s = src + f0;
+          for (int j = 0; j < f1 - f0; j++) {
+            y[d + j] = scratch[s + j] + addend[a + j];
+          }
+          finish(kern, y, d, 0, 1, f1 - f0, lo, hi, other);
+        }
+      }
+    }
+  }
+}
