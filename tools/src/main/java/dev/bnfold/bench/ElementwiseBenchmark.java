@@ -161,7 +161,7 @@ public class ElementwiseBenchmark {
   @Benchmark
   @OperationsPerInvocation(N / 1000)
   public float[] maxPool3x3s2() {
-    Pool.maxSeparable(y, 0, x, 0, pool, scratch, 0, k);
+    Pool.maxSeparable(y, 0, x, 0, pool, scratch, 0, k, Kernels.depthwiseFor(Kernels.vectorGemm()));
     return y;
   }
 

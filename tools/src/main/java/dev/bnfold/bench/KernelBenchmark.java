@@ -196,10 +196,7 @@ public class KernelBenchmark {
       pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
       dw = Depthwise.isDepthwise(g) ? Depthwise.plan(g) : null;
-      gather =
-          dw == null && GatherConv.applies(g, kern)
-              ? GatherConv.plan(g, kern.mr(), kern.nr(), 1)
-              : null;
+      gather = dw == null && GatherConv.applies(g, kern) ? GatherConv.plan(g, kern, 1) : null;
       scratch =
           new float
               [Math.max(

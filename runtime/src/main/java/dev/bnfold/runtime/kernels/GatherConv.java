@@ -39,6 +39,7 @@ public final class GatherConv {
   private final ConvGeometry g;
   private final int mr;
   private final int nr;
+  private final DepthwiseKernel split; // its split2 deinterleaves stride-2 rows
   private final boolean pointwise;
   private final int cg;
   private final int mg;
@@ -50,6 +51,10 @@ public final class GatherConv {
   private final int flat; // columns of the flat grid
   private final int[] rows; // per k row: offset of its run from the group's source base
   private final boolean[] phaseUsed; // per (row phase, column phase): read by some tap
+  private final int[] colLo; // per column phase: columns [colLo, colHi) are inside the image
+  private final int[] colHi;
+  private final int split0; // at stride 2: columns [split0, split1) inside in both phases
+  private final int split1;
   private final int nb; // columns per block (multiple of nr)
   private final int blocks;
   private final int rowPanels;
@@ -57,10 +62,11 @@ public final class GatherConv {
   private final int padFloats; // shared padded planes (+ read slack), 0 when pointwise
   private final int perWorker; // tile buffer (padded) or edge strip (pointwise)
 
-  private GatherConv(ConvGeometry g, int mr, int nr, int threads) {
+  private GatherConv(ConvGeometry g, GemmMicroKernel kern, int threads) {
     this.g = g;
-    this.mr = mr;
-    this.nr = nr;
+    this.mr = kern.mr();
+    this.nr = kern.nr();
+    this.split = Kernels.depthwiseFor(kern);
     this.pointwise = g.isPointwise() && g.n > 0;
     this.cg = g.c / g.group;
     this.mg = g.m / g.group;
@@ -98,6 +104,15 @@ public final class GatherConv {
         }
       }
     }
+    this.colLo = new int[sw];
+    this.colHi = new int[sw];
+    int pl = g.padBegin[2];
+    for (int cp = 0; cp < sw; cp++) { // column i of phase cp is input column i * sw + cp - pl
+      colLo[cp] = Math.min(pitch, Math.max(0, (pl - cp + sw - 1) / sw));
+      colHi[cp] = Math.min(pitch, Math.max(colLo[cp], (g.in[2] + pl - cp + sw - 1) / sw));
+    }
+    this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
+    this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
     int panels = Gemm.panels(flat, nr);
     int width = Math.max(1, Math.min(MAX_BLOCK, BLOCK_FLOATS / Math.max(1, k) / nr)) * nr;
     // a narrow plane is one block: its weights are then streamed once, not once per block
@@ -148,9 +163,9 @@ public final class GatherConv {
         && g.m > 0;
   }
 
-  /** The plan for geometry g on a kernel of mr x nr tiles, split for {@code threads} workers. */
-  public static GatherConv plan(ConvGeometry g, int mr, int nr, int threads) {
-    return new GatherConv(g, mr, nr, threads);
+  /** The plan for geometry g on micro-kernel kern, split for {@code threads} workers. */
+  public static GatherConv plan(ConvGeometry g, GemmMicroKernel kern, int threads) {
+    return new GatherConv(g, kern, threads);
   }
 
   /** True for the pointwise mode (B is the input itself, tiles land in the output). */
@@ -189,36 +204,49 @@ public final class GatherConv {
     int iw1 = g.in[2];
     int pt = g.padBegin[1];
     int pl = g.padBegin[2];
+    boolean both2 = sw == 2 && phaseUsed[0] && phaseUsed[1];
     for (int ci = c0; ci < c1; ci++) {
       int base = ci * chan;
       int xc = xOff + (n * g.c + ci) * g.inPlane();
       for (int rp = 0; rp < sh; rp++) {
-        for (int cp = 0; cp < sw; cp++) {
-          int phase = rp * sw + cp;
-          if (!phaseUsed[phase]) {
-            continue;
-          }
-          int s = base + phase * sub;
-          // column i of this phase is padded column i * sw + cp, input column i * sw + cp - pl
-          int lo = Math.min(pitch, Math.max(0, (pl - cp + sw - 1) / sw));
-          int hi = Math.min(pitch, Math.max(lo, (iw1 + pl - cp + sw - 1) / sw));
-          for (int j = 0; j < subRows; j++) {
-            int d = s + j * pitch;
-            int ih = j * sh + rp - pt;
-            if (ih < 0 || ih >= ih1) {
+        for (int j = 0; j < subRows; j++) {
+          int ih = j * sh + rp - pt;
+          boolean inside = ih >= 0 && ih < ih1;
+          for (int cp = 0; cp < sw; cp++) {
+            int phase = rp * sw + cp;
+            if (!phaseUsed[phase]) {
+              continue;
+            }
+            int d = base + phase * sub + j * pitch;
+            if (!inside) {
               Arrays.fill(scratch, d, d + pitch, 0f);
               continue;
             }
-            Arrays.fill(scratch, d, d + lo, 0f);
-            Arrays.fill(scratch, d + hi, d + pitch, 0f);
+            Arrays.fill(scratch, d, d + colLo[cp], 0f);
+            Arrays.fill(scratch, d + colHi[cp], d + pitch, 0f);
             int xr = xc + ih * iw1 + cp - pl; // phase column i reads x[xr + i * sw]
             if (sw == 1) {
-              System.arraycopy(x, xr + lo, scratch, d + lo, hi - lo);
+              System.arraycopy(x, xr + colLo[0], scratch, d + colLo[0], colHi[0] - colLo[0]);
             } else {
-              for (int i = lo; i < hi; i++) {
+              // with both phases of stride 2 in use, [split0, split1) is done by split2 below
+              int a = both2 ? Math.min(colHi[cp], split0) : colHi[cp];
+              for (int i = colLo[cp]; i < a; i++) {
+                scratch[d + i] = x[xr + i * sw];
+              }
+              for (int i = both2 ? Math.max(colLo[cp], split1) : colHi[cp]; i < colHi[cp]; i++) {
                 scratch[d + i] = x[xr + i * sw];
               }
             }
+          }
+          if (both2 && inside && split1 > split0) {
+            int d = base + rp * 2 * sub + j * pitch;
+            split.split2(
+                scratch,
+                d + split0,
+                d + sub + split0,
+                x,
+                xc + ih * iw1 - pl + 2 * split0,
+                split1 - split0);
           }
         }
       }

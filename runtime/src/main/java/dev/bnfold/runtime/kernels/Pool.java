@@ -76,9 +76,13 @@ public final class Pool {
     return g.in[0] == 1 && g.k[0] == 1 && g.dilation[1] == 1 && g.dilation[2] == 1;
   }
 
-  /** Scratch floats {@link #maxSeparable} needs: a padded input row and a row of window maxima. */
+  /**
+   * Scratch floats {@link #maxSeparable} needs: a padded input row (and one float of slack), then a
+   * row of window maxima or, at column stride 2, the row's even and odd halves.
+   */
   public static int separableScratch(ConvGeometry g) {
-    return paddedRow(g) + (g.out[2] - 1) * g.stride[2] + 1;
+    int width = paddedRow(g);
+    return width + 1 + Math.max((g.out[2] - 1) * g.stride[2] + 1, 2 * ((width + 1) / 2));
   }
 
   private static int paddedRow(ConvGeometry g) {
@@ -89,9 +93,12 @@ public final class Pool {
    * {@link #max} for {@link #isSeparable} windows, in contiguous passes per output row that {@code
    * k} vectorises: the max over the window's input rows into a padded row {@code p} (-inf in the
    * padding), then {@code m[i] = max(p[i .. i+kw))} for every start i, then {@code y[ow] = m[ow *
-   * sw]}. A 3x3 stride-2 window costs about 2 + 2*2 vector-lane max per output instead of 9 scalar
-   * ones (ShuffleNet's stem pool took 0.9 ms of its 3.9). Same result as {@link #maxReference}, NaN
-   * included; {@code s} holds {@link #separableScratch} floats from {@code sOff}.
+   * sw]}. At column stride 2 the padded row is split into its even and odd halves instead ({@link
+   * DepthwiseKernel#split2}) and {@code y[ow]} is the max of {@code kw} unit-stride runs of them,
+   * so no strided pick is left. A 3x3 stride-2 window costs about 2 + 2*2 vector-lane max per
+   * output instead of 9 scalar ones (ShuffleNet's stem pool took 0.9 ms of its 3.9). Same result as
+   * {@link #maxReference}, NaN included; {@code s} holds {@link #separableScratch} floats from
+   * {@code sOff}.
    */
   public static void maxSeparable(
       float[] y,
@@ -101,8 +108,9 @@ public final class Pool {
       ConvGeometry g,
       float[] s,
       int sOff,
-      ElementwiseKernel k) {
-    maxSeparable(y, yOff, x, xOff, g, s, sOff, k, 0, g.n * g.c);
+      ElementwiseKernel k,
+      DepthwiseKernel split) {
+    maxSeparable(y, yOff, x, xOff, g, s, sOff, k, split, 0, g.n * g.c);
   }
 
   /** {@link #maxSeparable} over the planes (image, channel) {@code [p0, p1)} only. */
@@ -115,6 +123,7 @@ public final class Pool {
       float[] s,
       int sOff,
       ElementwiseKernel k,
+      DepthwiseKernel split,
       int p0,
       int p1) {
     int inPlane = g.inPlane();
@@ -126,9 +135,12 @@ public final class Pool {
     int kw = g.k[2];
     int sw = g.stride[2];
     int width = paddedRow(g);
-    int mOff = sOff + width; // window maxima
+    int mOff = sOff + width + 1; // window maxima, or the even half at stride 2
     int starts = (ow1 - 1) * sw + 1;
-    java.util.Arrays.fill(s, sOff, sOff + width, Float.NEGATIVE_INFINITY);
+    boolean halves = sw == 2 && kw >= 2;
+    int pairs = (width + 1) / 2;
+    int oOff = mOff + pairs; // the odd half
+    java.util.Arrays.fill(s, sOff, sOff + width + 1, Float.NEGATIVE_INFINITY);
     int t0 = sOff + g.padBegin[2]; // scratch position of input column 0
     for (int nc = p0; nc < p1; nc++) {
       int xc = xOff + nc * inPlane;
@@ -149,6 +161,14 @@ public final class Pool {
           for (int ih = lo + 2; ih < hi; ih++) {
             k.max(s, t0, s, t0, x, xc + ih * iw1, iw1);
           }
+        }
+        if (halves) { // y[ow] = max over j < kw of row[2 ow + j], j even: E[ow + j/2], odd: O[..]
+          split.split2(s, mOff, oOff, s, sOff, pairs);
+          k.max(y, yr, s, mOff, s, oOff, ow1);
+          for (int j = 2; j < kw; j++) {
+            k.max(y, yr, y, yr, s, (j % 2 == 0 ? mOff : oOff) + j / 2, ow1);
+          }
+          continue;
         }
         if (kw == 1) {
           System.arraycopy(s, sOff, s, mOff, starts);

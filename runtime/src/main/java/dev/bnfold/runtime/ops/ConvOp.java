@@ -434,7 +434,7 @@ final class ConvOp extends Op {
     }
     // ---- end Winograd ----
     if (packedW != null && GatherConv.applies(g, gemm)) {
-      GatherConv gc = GatherConv.plan(g, gemm.mr(), gemm.nr(), b.threads);
+      GatherConv gc = GatherConv.plan(g, gemm, b.threads);
       b.kernel(gc.pointwise() ? "gemm-1x1" : "gemm-gather");
       b.needScratch(gc.scratchStride(b.threads));
       GemmMicroKernel k = gemm;

@@ -3,6 +3,7 @@ package dev.bnfold.runtime.ops;
 import dev.bnfold.runtime.UnsupportedModelException;
 import dev.bnfold.runtime.format.NodeDef;
 import dev.bnfold.runtime.kernels.ConvGeometry;
+import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.Kernels;
 import dev.bnfold.runtime.kernels.Pool;
@@ -83,6 +84,7 @@ final class PoolOp extends Op {
     if (isMax && Pool.isSeparable(g) && (!Pool.isMax2x2(g) || g.in[2] >= 16)) {
       b.needScratch(Pool.separableScratch(g));
       ElementwiseKernel k = Kernels.elementwiseFor(b.gemm);
+      DepthwiseKernel split = Kernels.depthwiseFor(b.gemm);
       int planes = g.n * g.c;
       long work = (long) planes * g.inPlane();
       Parallel.FrameBody body =
@@ -96,11 +98,12 @@ final class PoolOp extends Op {
                   f.scratch,
                   w * f.scratchStride,
                   k,
+                  split,
                   p0,
                   p1);
       return f -> {
         if (f.parallel.threads() == 1 || work < (1 << 15) || planes < 2) {
-          Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0, k);
+          Pool.maxSeparable(f.buf[iy], f.off[iy], f.buf[ix], f.off[ix], g, f.scratch, 0, k, split);
         } else {
           f.parallel.forRange(f, planes, body);
         }

@@ -203,7 +203,7 @@ class ConvTest {
       float[] add = random(r, ySize);
       for (int variant = 0; variant < 4; variant++) {
         int threads = variant == 3 ? 2 : 1;
-        GatherConv gc = GatherConv.plan(g, kern.mr(), kern.nr(), threads);
+        GatherConv gc = GatherConv.plan(g, kern, threads);
         if (gc.pointwise()) {
           pointwise++;
         }

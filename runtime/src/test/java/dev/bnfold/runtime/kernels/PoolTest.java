@@ -83,7 +83,12 @@ class PoolTest {
       java.util.Arrays.fill(scratch, 7f); // stale data the kernel must overwrite
       for (ElementwiseKernel ek : ElementwiseTest.kernels()) {
         java.util.Arrays.fill(got, 0f);
-        Pool.maxSeparable(got, 0, x, 0, g, scratch, sOff, ek);
+        // the matching split2: vector with vector, plain Java with plain Java
+        DepthwiseKernel split =
+            ek instanceof ScalarElementwise
+                ? new ScalarDepthwiseKernel()
+                : Kernels.depthwiseFor(Kernels.vectorGemm());
+        Pool.maxSeparable(got, 0, x, 0, g, scratch, sOff, ek, split);
         assertArrayEquals(
             ref,
             got,
