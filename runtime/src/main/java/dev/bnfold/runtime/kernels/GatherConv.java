@@ -33,6 +33,9 @@ public final class GatherConv {
 
   private static final int MAX_BLOCK = 1024;
 
+  /** k-block of the padded mode: 16 KiB of an 8-row weight panel, kept in L1 across panels. */
+  private static final int KC = 512;
+
   /** Fewest input channels (per group) for which a pointwise conv reads its input in place. */
   private static final int MIN_POINTWISE_DEPTH = 32;
 
@@ -101,6 +104,13 @@ public final class GatherConv {
             phaseUsed[phase] = true;
             rows[kk++] = ci * chan + phase * sub + r / sh * pitch + c / sw;
           }
+        }
+      }
+      if (sw == 2) { // both column phases of a used row phase: one vectorised split fills them
+        for (int rp = 0; rp < sh; rp++) {
+          boolean used = phaseUsed[2 * rp] || phaseUsed[2 * rp + 1];
+          phaseUsed[2 * rp] = used;
+          phaseUsed[2 * rp + 1] = used;
         }
       }
     }
@@ -468,19 +478,28 @@ public final class GatherConv {
     int aOff = wOff + o0 * k;
     int width = c1 - c0;
     int span = Gemm.panels(width, nr) * nr;
-    if (m == mr) {
-      for (int q = 0; q < span; q += nr) {
-        kern.tileGatherBias(
-            scratch, buf + q, nb, pw, aOff, scratch, rows, 0, src0 + c0 + q, k, b, bOff + o0);
+    // k-blocks outer when the block has several panels: a k-block of the weight panel then serves
+    // every panel from L1 as it streams in, instead of one whole pass per panel
+    int kc = span > nr ? KC : k;
+    for (int k0 = 0; k0 < k; k0 += kc) {
+      int kn = Math.min(kc, k - k0);
+      int a = aOff + k0 * mr;
+      if (k0 == 0 && m == mr) {
+        for (int q = 0; q < span; q += nr) {
+          kern.tileGatherBias(
+              scratch, buf + q, nb, pw, a, scratch, rows, 0, src0 + c0 + q, kn, b, bOff + o0);
+        }
+        continue;
       }
-    } else { // the rows past m are computed from zero padding and dropped
-      for (int r = 0; r < mr; r++) {
-        float bias = b == null || r >= m ? 0f : b[bOff + o0 + r];
-        Arrays.fill(scratch, buf + r * nb, buf + r * nb + span, bias);
+      if (k0 == 0) { // the rows past m are computed from zero padding and dropped
+        for (int r = 0; r < mr; r++) {
+          float bias = b == null || r >= m ? 0f : b[bOff + o0 + r];
+          Arrays.fill(scratch, buf + r * nb, buf + r * nb + span, bias);
+        }
       }
       for (int q = 0; q < span; q += nr) {
         kern.tileGather(
-            scratch, buf + q, nb, pw, aOff, scratch, rows, 0, src0 + c0 + q, k, nr, true);
+            scratch, buf + q, nb, pw, a, scratch, rows, k0, src0 + c0 + q, kn, nr, true);
       }
     }
     if (addend == null) {
@@ -488,14 +507,16 @@ public final class GatherConv {
     }
     int ow = g.out[2];
     int plane = g.outPlane();
-    int oh0 = c0 / pitch;
-    int oh1 = (c1 - 1) / pitch;
+    // the real columns, one run per output row (one run in all when rows have no gap)
+    boolean gapless = pitch == ow;
+    int oh0 = gapless ? 0 : c0 / pitch;
+    int oh1 = gapless ? 0 : (c1 - 1) / pitch;
     for (int r = 0; r < m; r++) {
       int src = buf + r * nb - c0;
       int dst = yg + (o0 + r) * plane;
       for (int oh = oh0; oh <= oh1; oh++) {
-        int f0 = Math.max(c0, oh * pitch);
-        int f1 = Math.min(c1, oh * pitch + ow);
+        int f0 = gapless ? c0 : Math.max(c0, oh * pitch);
+        int f1 = gapless ? c1 : Math.min(c1, oh * pitch + ow);
         if (f1 <= f0) {
           continue;
         }

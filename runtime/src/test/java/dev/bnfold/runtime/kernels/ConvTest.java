@@ -174,6 +174,7 @@ class ConvTest {
     gs.add(geometry(new int[] {1, 3, 16, 1, 64, 64, 3, 3, 2, 1, 1})); // MobileNet stem
     gs.add(geometry(new int[] {2, 6, 12, 2, 9, 9, 1, 1, 1, 1, 0})); // grouped pointwise
     gs.add(geometry(new int[] {1, 300, 20, 1, 3, 5, 1, 1, 1, 1, 0})); // deep pointwise edge strip
+    gs.add(geometry(new int[] {1, 64, 12, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 576: two k-blocks
     for (int t = 0; t < 60; t++) {
       int group = 1 + r.nextInt(3);
       int c = group * (1 + r.nextInt(4));
