@@ -496,27 +496,27 @@ public class KernelBenchmark {
   }
 
   /**
-   * Pointwise convolutions of MobileNetV2 / EfficientNet-B0 by "c,m,hw" (in place against packed:
+   * Pointwise convolutions of MobileNetV2 / EfficientNet-B0 by "c-m-hw" (in place against packed:
    * compare the two methods' times per shape; average-time mode, so no fixed flop count).
    */
   @State(Scope.Thread)
   public static class Pointwise extends ConvState {
     @Param({
-      "16,96,112",
-      "24,144,56",
-      "32,192,28",
-      "64,384,14",
-      "96,576,14",
-      "144,24,56",
-      "384,64,14",
-      "960,160,7",
-      "320,1280,7"
+      "16-96-112",
+      "24-144-56",
+      "32-192-28",
+      "64-384-14",
+      "96-576-14",
+      "144-24-56",
+      "384-64-14",
+      "960-160-7",
+      "320-1280-7"
     })
     public String shape;
 
     @Setup
     public void setUp(Impl impl) {
-      String[] f = shape.split(",");
+      String[] f = shape.split("-");
       setUp(impl, Integer.parseInt(f[0]), Integer.parseInt(f[1]), 1, Integer.parseInt(f[2]), 1, 1);
     }
   }
