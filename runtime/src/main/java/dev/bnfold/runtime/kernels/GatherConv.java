@@ -133,7 +133,8 @@ public final class GatherConv {
     this.chunks = chunks(g.group * blocks, rowPanels, threads);
     this.padFloats =
         pointwise ? 0 : Math.addExact(Math.multiplyExact(g.c, chan), Math.addExact(nb, nr));
-    this.perWorker = pointwise ? Math.multiplyExact(k, nr) : Math.multiplyExact(mr, nb);
+    this.perWorker =
+        pointwise ? Math.multiplyExact(Math.max(k, mr), nr) : Math.multiplyExact(mr, nb);
   }
 
   /**
@@ -398,6 +399,25 @@ public final class GatherConv {
     boolean full = m == mr && cols == nr;
     if (full && addend == null) {
       kern.tileGatherBias(y, cOff, plane, pw, aOff, x, rows, 0, xg + q, k, b, bOff + o0);
+    } else if (!full && xg + rows[k - 1] + q + nr <= x.length) {
+      // an edge tile whose reads past the edge stay inside x: gathered whole into the worker's
+      // tile buffer (half width when it can), then its real rows and columns added out
+      kern.tileGather(scratch, strip, nr, pw, aOff, x, rows, 0, xg + q, k, cols, false);
+      for (int r = 0; r < m; r++) {
+        int d = cOff + r * plane;
+        int t = strip + r * nr;
+        float bias = b == null ? 0f : b[bOff + o0 + r];
+        if (addend == null) {
+          for (int j = 0; j < cols; j++) {
+            y[d + j] = scratch[t + j] + bias;
+          }
+        } else {
+          int a = d + addShift;
+          for (int j = 0; j < cols; j++) {
+            y[d + j] = scratch[t + j] + bias + addend[a + j];
+          }
+        }
+      }
     } else {
       for (int r = 0; r < m; r++) { // the tile starts as bias + addend
         int d = cOff + r * plane;

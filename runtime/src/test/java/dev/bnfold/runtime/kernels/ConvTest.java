@@ -228,11 +228,13 @@ class ConvTest {
           float v = ref[i] + (residual ? add[i] : 0f);
           want[i] = variant == 0 ? v : Math.min(Math.max(v, 0f), 0.5f);
         }
+        // with slack after the input, a pointwise edge tile may read past its plane in place
+        float[] xs = variant % 2 == 0 ? x : java.util.Arrays.copyOf(x, x.length + 37);
         for (int n = 0; n < g.n; n++) {
           int units = gc.padUnits();
           int cut = r.nextInt(units + 1);
-          gc.pad(scratch, x, 0, n, 0, cut);
-          gc.pad(scratch, x, 0, n, cut, units);
+          gc.pad(scratch, xs, 0, n, 0, cut);
+          gc.pad(scratch, xs, 0, n, cut, units);
           int jobs = gc.jobs();
           int split = threads == 1 ? jobs : r.nextInt(jobs + 1);
           for (int wk = 0; wk < threads; wk++) {
@@ -240,7 +242,7 @@ class ConvTest {
                 kern,
                 got,
                 3,
-                x,
+                xs,
                 0,
                 pw,
                 b,
