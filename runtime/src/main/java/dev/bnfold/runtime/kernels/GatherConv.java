@@ -33,9 +33,6 @@ public final class GatherConv {
 
   private static final int MAX_BLOCK = 1024;
 
-  /** k-block of the padded mode: 16 KiB of an 8-row weight panel, kept in L1 across panels. */
-  private static final int KC = 512;
-
   /** Fewest input channels (per group) for which a pointwise conv reads its input in place. */
   private static final int MIN_POINTWISE_DEPTH = 32;
 
@@ -124,7 +121,7 @@ public final class GatherConv {
     this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
     this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
     int panels = Gemm.panels(flat, nr);
-    int width = Math.max(1, Math.min(MAX_BLOCK, BLOCK_FLOATS / Math.max(1, k) / nr)) * nr;
+    int width = Math.max(1, Math.min(MAX_BLOCK / nr, BLOCK_FLOATS / Math.max(1, k) / nr)) * nr;
     // a narrow plane is one block: its weights are then streamed once, not once per block
     width = Math.max(width, Math.min(panels * nr, 4 * nr));
     this.blocks = Math.max(1, (panels * nr + width - 1) / width);
@@ -133,8 +130,11 @@ public final class GatherConv {
     this.chunks = chunks(g.group * blocks, rowPanels, threads);
     this.padFloats =
         pointwise ? 0 : Math.addExact(Math.multiplyExact(g.c, chan), Math.addExact(nb, nr));
+    int chunkPanels = (rowPanels + chunks - 1) / chunks; // the most row panels of one job
     this.perWorker =
-        pointwise ? Math.multiplyExact(Math.max(k, mr), nr) : Math.multiplyExact(mr, nb);
+        pointwise
+            ? Math.multiplyExact(Math.max(k, mr), nr)
+            : Math.multiplyExact(chunkPanels * mr, nb);
   }
 
   /**
@@ -216,6 +216,12 @@ public final class GatherConv {
     int pt = g.padBegin[1];
     int pl = g.padBegin[2];
     boolean both2 = sw == 2 && phaseUsed[0] && phaseUsed[1];
+    // short rows: one fill of the whole channel beats two small fills per row (8x8 planes: the
+    // fills took a third of digits-cnn's conv time)
+    boolean fillAll = pitch <= 64;
+    if (fillAll) {
+      Arrays.fill(scratch, c0 * chan, c1 * chan, 0f);
+    }
     for (int ci = c0; ci < c1; ci++) {
       int base = ci * chan;
       int xc = xOff + (n * g.c + ci) * g.inPlane();
@@ -230,11 +236,15 @@ public final class GatherConv {
             }
             int d = base + phase * sub + j * pitch;
             if (!inside) {
-              Arrays.fill(scratch, d, d + pitch, 0f);
+              if (!fillAll) {
+                Arrays.fill(scratch, d, d + pitch, 0f);
+              }
               continue;
             }
-            Arrays.fill(scratch, d, d + colLo[cp], 0f);
-            Arrays.fill(scratch, d + colHi[cp], d + pitch, 0f);
+            if (!fillAll) {
+              Arrays.fill(scratch, d, d + colLo[cp], 0f);
+              Arrays.fill(scratch, d + colHi[cp], d + pitch, 0f);
+            }
             int xr = xc + ih * iw1 + cp - pl; // phase column i reads x[xr + i * sw]
             if (sw == 1) {
               System.arraycopy(x, xr + colLo[0], scratch, d + colLo[0], colHi[0] - colLo[0]);
@@ -339,27 +349,26 @@ public final class GatherConv {
           }
         }
       } else {
-        for (int p = p0; p < p1; p++) {
-          paddedPanel(
-              kern,
-              y,
-              yg,
-              packedW,
-              wOff,
-              b,
-              bOff + grp * mg,
-              addend,
-              addOff - yOff,
-              scratch,
-              grp * cg * chan,
-              own,
-              p,
-              c0,
-              c1,
-              lo,
-              hi,
-              other);
-        }
+        paddedBlock(
+            kern,
+            y,
+            yg,
+            packedW,
+            wOff,
+            b,
+            bOff + grp * mg,
+            addend,
+            addOff - yOff,
+            scratch,
+            grp * cg * chan,
+            own,
+            p0,
+            p1,
+            c0,
+            c1,
+            lo,
+            hi,
+            other);
       }
     }
   }
@@ -471,10 +480,12 @@ public final class GatherConv {
   }
 
   /**
-   * Row panel p over flat columns [c0, c1) of the padded mode: tiles into the worker's buffer (mr x
-   * nb, bias first), then the real columns copied out with the addend and the epilogue.
+   * Row panels [p0, p1) over flat columns [c0, c1) of the padded mode: tiles into the worker's
+   * buffer ((p1 - p0) * mr rows of nb, bias first), then the real columns copied out with the
+   * addend and the epilogue. k-blocks outer, then column panels, then row panels: a k-block of a B
+   * panel serves every row panel from L1, and a k-block of the weights stays in L2.
    */
-  private void paddedPanel(
+  private void paddedBlock(
       GemmMicroKernel kern,
       float[] y,
       int yg,
@@ -487,6 +498,65 @@ public final class GatherConv {
       float[] scratch,
       int src0,
       int buf,
+      int p0,
+      int p1,
+      int c0,
+      int c1,
+      float lo,
+      float hi,
+      Epilogue other) {
+    int width = c1 - c0;
+    int span = Gemm.panels(width, nr) * nr;
+    for (int k0 = 0; k0 < k; k0 += Gemm.KC) {
+      int kn = Math.min(Gemm.KC, k - k0);
+      for (int q = 0; q < span; q += nr) {
+        for (int p = p0; p < p1; p++) {
+          int o0 = p * mr;
+          int m = Math.min(mr, mg - o0);
+          int a = wOff + o0 * k + k0 * mr;
+          int c = buf + (p - p0) * mr * nb + q;
+          if (k0 == 0 && m == mr) {
+            kern.tileGatherBias(
+                scratch, c, nb, pw, a, scratch, rows, 0, src0 + c0 + q, kn, b, bOff + o0);
+            continue;
+          }
+          if (k0 == 0) { // the rows past m are computed from zero padding and dropped
+            for (int r = 0; r < mr; r++) {
+              float v = b == null || r >= m ? 0f : b[bOff + o0 + r];
+              Arrays.fill(scratch, c + r * nb, c + r * nb + nr, v);
+            }
+          }
+          kern.tileGather(scratch, c, nb, pw, a, scratch, rows, k0, src0 + c0 + q, kn, nr, true);
+        }
+      }
+    }
+    for (int p = p0; p < p1; p++) {
+      copyOut(
+          kern,
+          y,
+          yg,
+          addend,
+          addShift,
+          scratch,
+          buf + (p - p0) * mr * nb,
+          p,
+          c0,
+          c1,
+          lo,
+          hi,
+          other);
+    }
+  }
+
+  /** The real columns of row panel p's block [c0, c1) from the buffer at t, into y. */
+  private void copyOut(
+      GemmMicroKernel kern,
+      float[] y,
+      int yg,
+      float[] addend,
+      int addShift,
+      float[] scratch,
+      int t,
       int p,
       int c0,
       int c1,
@@ -495,44 +565,19 @@ public final class GatherConv {
       Epilogue other) {
     int o0 = p * mr;
     int m = Math.min(mr, mg - o0);
-    int aOff = wOff + o0 * k;
-    int width = c1 - c0;
-    int span = Gemm.panels(width, nr) * nr;
-    // k-blocks outer when the block has several panels: a k-block of the weight panel then serves
-    // every panel from L1 as it streams in, instead of one whole pass per panel
-    int kc = span > nr ? KC : k;
-    for (int k0 = 0; k0 < k; k0 += kc) {
-      int kn = Math.min(kc, k - k0);
-      int a = aOff + k0 * mr;
-      if (k0 == 0 && m == mr) {
-        for (int q = 0; q < span; q += nr) {
-          kern.tileGatherBias(
-              scratch, buf + q, nb, pw, a, scratch, rows, 0, src0 + c0 + q, kn, b, bOff + o0);
-        }
-        continue;
-      }
-      if (k0 == 0) { // the rows past m are computed from zero padding and dropped
-        for (int r = 0; r < mr; r++) {
-          float bias = b == null || r >= m ? 0f : b[bOff + o0 + r];
-          Arrays.fill(scratch, buf + r * nb, buf + r * nb + span, bias);
-        }
-      }
-      for (int q = 0; q < span; q += nr) {
-        kern.tileGather(
-            scratch, buf + q, nb, pw, a, scratch, rows, k0, src0 + c0 + q, kn, nr, true);
-      }
-    }
-    if (addend == null) {
-      finish(kern, scratch, buf, nb, m, width, lo, hi, other);
-    }
     int ow = g.out[2];
     int plane = g.outPlane();
+    // a block over the whole plane gets its epilogue once, on the m contiguous rows of y
+    boolean whole = c0 == 0 && c1 == flat;
+    if (addend == null && !whole) {
+      finish(kern, scratch, t, nb, m, c1 - c0, lo, hi, other);
+    }
     // the real columns, one run per output row (one run in all when rows have no gap)
     boolean gapless = pitch == ow;
     int oh0 = gapless ? 0 : c0 / pitch;
     int oh1 = gapless ? 0 : (c1 - 1) / pitch;
     for (int r = 0; r < m; r++) {
-      int src = buf + r * nb - c0;
+      int src = t + r * nb - c0;
       int dst = yg + (o0 + r) * plane;
       for (int oh = oh0; oh <= oh1; oh++) {
         int f0 = gapless ? c0 : Math.max(c0, oh * pitch);
@@ -549,9 +594,14 @@ public final class GatherConv {
           for (int j = 0; j < f1 - f0; j++) {
             y[d + j] = scratch[s + j] + addend[a + j];
           }
-          finish(kern, y, d, 0, 1, f1 - f0, lo, hi, other);
+          if (!whole) {
+            finish(kern, y, d, 0, 1, f1 - f0, lo, hi, other);
+          }
         }
       }
+    }
+    if (whole) {
+      finish(kern, y, yg + o0 * plane, 0, 1, m * plane, lo, hi, other);
     }
   }
 }
