@@ -21,11 +21,13 @@ import java.util.Arrays;
  *       dropped (few: {@code (kw - 1) * dw / sw} per row).
  * </ul>
  *
- * <p>Work is split into jobs of (column block, chunk of mr-row panels) per image and group; every
- * tile runs the whole K in registers, so each weight panel is streamed once per column block (the
- * blocks are as wide as keeps a block of B within L2). Bias, a residual addend and the epilogue are
- * applied per row panel while its block is in L1. Created per geometry at bind time ({@link
- * #plan}); the hot path allocates nothing.
+ * <p>Work is split into jobs of (group, column block, chunk of mr-row panels) per image; blocks are
+ * as wide as keeps a block of B within L2. Pointwise tiles run the whole K in registers and go
+ * column panel by column panel, so a panel of the input serves every row panel from L1; padded
+ * tiles go k-block by k-block (the weights' k-block stays in L2), then column panel, then row
+ * panel, into a per-worker buffer. Bias, a residual addend and the epilogue are applied while the
+ * block is in cache. Created per geometry at bind time ({@link #plan}); the hot path allocates
+ * nothing.
  */
 public final class GatherConv {
   /** Floats of B a column block may span (K x block columns): 256 KiB, a part of L2. */
