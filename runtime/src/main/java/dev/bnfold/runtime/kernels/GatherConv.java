@@ -408,8 +408,12 @@ public final class GatherConv {
     int aOff = wOff + o0 * k;
     int cOff = yg + o0 * plane + q;
     boolean full = m == mr && cols == nr;
-    if (full && addend == null) {
-      kern.tileGatherBias(y, cOff, plane, pw, aOff, x, rows, 0, xg + q, k, b, bOff + o0);
+    if (full && addend == null) { // the clamp too is applied in registers
+      kern.tileGatherBias(y, cOff, plane, pw, aOff, x, rows, 0, xg + q, k, b, bOff + o0, lo, hi);
+      if (other != null) {
+        finish(kern, y, cOff, plane, m, cols, lo, hi, other);
+      }
+      return packed;
     } else if (!full && xg + rows[k - 1] + q + nr <= x.length) {
       // an edge tile whose reads past the edge stay inside x: gathered whole into the worker's
       // tile buffer (half width when it can), then its real rows and columns added out
@@ -519,7 +523,20 @@ public final class GatherConv {
           int c = buf + (p - p0) * mr * nb + q;
           if (k0 == 0 && m == mr) {
             kern.tileGatherBias(
-                scratch, c, nb, pw, a, scratch, rows, 0, src0 + c0 + q, kn, b, bOff + o0);
+                scratch,
+                c,
+                nb,
+                pw,
+                a,
+                scratch,
+                rows,
+                0,
+                src0 + c0 + q,
+                kn,
+                b,
+                bOff + o0,
+                Float.NEGATIVE_INFINITY,
+                Float.POSITIVE_INFINITY);
             continue;
           }
           if (k0 == 0) { // the rows past m are computed from zero padding and dropped

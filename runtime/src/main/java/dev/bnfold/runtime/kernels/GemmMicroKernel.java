@@ -123,7 +123,8 @@ public interface GemmMicroKernel {
 
   /**
    * {@link #tileGather} of a full mr x nr tile that starts row r from {@code bias[biasOff + r]} (0
-   * when bias is null) instead of from C: {@code C = bias + Apanel * B}, C not read.
+   * when bias is null) instead of from C, then clamps: {@code C = min(max(bias + Apanel * B, lo),
+   * hi)}, C not read; no clamp when lo is -inf and hi +inf.
    */
   default void tileGatherBias(
       float[] c,
@@ -137,13 +138,18 @@ public interface GemmMicroKernel {
       int pOff,
       int kc,
       float[] bias,
-      int biasOff) {
+      int biasOff,
+      float lo,
+      float hi) {
     int mr = mr();
     for (int r = 0; r < mr; r++) {
       int row = cOff + r * ldc;
       java.util.Arrays.fill(c, row, row + nr(), bias == null ? 0f : bias[biasOff + r]);
     }
     tileGather(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, nr(), true);
+    if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) {
+      clamp(c, cOff, ldc, mr, nr(), lo, hi);
+    }
   }
 
   /** True if {@link #tileGather} is as fast as {@link #tile} (then convolutions may use it). */

@@ -196,11 +196,14 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
       int pOff,
       int kc,
       float[] bias,
-      int biasOff) {
+      int biasOff,
+      float lo,
+      float hi) {
     if (bias == null) {
-      GemmMicroKernel.super.tileGatherBias(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, null, 0);
+      GemmMicroKernel.super.tileGatherBias(
+          c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, null, 0, lo, hi);
     } else {
-      fullGatherBias(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, bias, biasOff);
+      fullGatherBias(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, bias, biasOff, lo, hi);
     }
   }
 
@@ -387,7 +390,10 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
     acc71.intoArray(c, c7 + V);
   }
 
-  /** {@link #fullBias} with B row k read at {@code p[rows[rOff + k] + pOff]} (see tileGather). */
+  /**
+   * {@link #fullBias} with B row k read at {@code p[rows[rOff + k] + pOff]} (see tileGather), each
+   * accumulator clamped to [lo, hi] before it is stored unless both are infinite.
+   */
   private static void fullGatherBias(
       float[] c,
       int cOff,
@@ -400,7 +406,9 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
       int pOff,
       int kc,
       float[] bias,
-      int biasOff) {
+      int biasOff,
+      float lo,
+      float hi) {
     int c0 = cOff;
     FloatVector acc00 = FloatVector.broadcast(S, bias[biasOff + 0]);
     FloatVector acc01 = acc00;
@@ -454,6 +462,26 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
       FloatVector a7 = FloatVector.broadcast(S, a[ai + 7]);
       acc70 = a7.fma(b0, acc70);
       acc71 = a7.fma(b1, acc71);
+    }
+    if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) { // fused ReLU / Clip
+      FloatVector l = FloatVector.broadcast(S, lo);
+      FloatVector h = FloatVector.broadcast(S, hi);
+      acc00 = acc00.max(l).min(h);
+      acc01 = acc01.max(l).min(h);
+      acc10 = acc10.max(l).min(h);
+      acc11 = acc11.max(l).min(h);
+      acc20 = acc20.max(l).min(h);
+      acc21 = acc21.max(l).min(h);
+      acc30 = acc30.max(l).min(h);
+      acc31 = acc31.max(l).min(h);
+      acc40 = acc40.max(l).min(h);
+      acc41 = acc41.max(l).min(h);
+      acc50 = acc50.max(l).min(h);
+      acc51 = acc51.max(l).min(h);
+      acc60 = acc60.max(l).min(h);
+      acc61 = acc61.max(l).min(h);
+      acc70 = acc70.max(l).min(h);
+      acc71 = acc71.max(l).min(h);
     }
     acc00.intoArray(c, c0);
     acc01.intoArray(c, c0 + V);
