@@ -35,6 +35,12 @@ public final class GatherConv {
 
   private static final int MAX_BLOCK = 1024;
 
+  /**
+   * Edge columns computed one by one ({@link GemmMicroKernel#tileNarrow}) rather than in a tile of
+   * half width: column by column costs about one cycle per k step each, a half tile about four.
+   */
+  private static final int NARROW = 3;
+
   /** Fewest input channels (per group) for which a pointwise conv reads its input in place. */
   private static final int MIN_POINTWISE_DEPTH = 32;
 
@@ -414,10 +420,18 @@ public final class GatherConv {
         finish(kern, y, cOff, plane, m, cols, lo, hi, other);
       }
       return packed;
-    } else if (!full && xg + rows[k - 1] + q + nr <= x.length) {
-      // an edge tile whose reads past the edge stay inside x: gathered whole into the worker's
-      // tile buffer (half width when it can), then its real rows and columns added out
-      kern.tileGather(scratch, strip, nr, pw, aOff, x, rows, 0, xg + q, k, cols, false);
+    } else if (!full && xg + rows[k - 1] + q + edgeReach(edgeWide(cols), cols) <= x.length) {
+      // an edge tile whose reads past the edge stay inside x: a tile of half or full width for the
+      // first columns, column by column for the last few, into the worker's tile buffer; then its
+      // real rows and columns added out
+      int wide = edgeWide(cols);
+      if (wide > 0) {
+        kern.tileGather(scratch, strip, nr, pw, aOff, x, rows, 0, xg + q, k, wide, false);
+      }
+      if (wide < cols) {
+        kern.tileNarrow(
+            scratch, strip + wide, nr, pw, aOff, x, rows, 0, xg + q + wide, k, cols - wide);
+      }
       for (int r = 0; r < m; r++) {
         int d = cOff + r * plane;
         int t = strip + r * nr;
@@ -462,6 +476,17 @@ public final class GatherConv {
     }
     finish(kern, y, cOff, plane, m, cols, lo, hi, other);
     return packed;
+  }
+
+  /** Columns of an edge tile of {@code cols} computed as a tile; the rest go one by one. */
+  private int edgeWide(int cols) {
+    int half = nr / 2;
+    return cols <= NARROW ? 0 : cols > half && cols <= half + NARROW ? half : cols;
+  }
+
+  /** Columns an edge tile may read from its start: a tile part up to nr (tileGather's contract). */
+  private int edgeReach(int wide, int cols) {
+    return wide == 0 ? cols : nr;
   }
 
   /** Clamp (vectorized) or any other epilogue on m rows of n columns at off, row pitch ld. */

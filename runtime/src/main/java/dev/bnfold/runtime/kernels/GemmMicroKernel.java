@@ -152,6 +152,37 @@ public interface GemmMicroKernel {
     }
   }
 
+  /**
+   * The few columns {@code j < n} of an mr-row tile with B read in place as in {@link #tileGather},
+   * computed column by column: {@code C[r][j] = sum over kk < kc of a[aOff + kk * mr + r] *
+   * p[rows[rOff + kk] + pOff + j]} for every r < mr (C overwritten, nothing read or written past n
+   * columns). For the last one to three columns of a plane, where a tile of full or half width
+   * would mostly compute padding.
+   */
+  default void tileNarrow(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] p,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      int n) {
+    int mr = mr();
+    for (int j = 0; j < n; j++) {
+      for (int r = 0; r < mr; r++) {
+        float s = 0f;
+        for (int kk = 0; kk < kc; kk++) {
+          s += a[aOff + kk * mr + r] * p[rows[rOff + kk] + pOff + j];
+        }
+        c[cOff + r * ldc + j] = s;
+      }
+    }
+  }
+
   /** True if {@link #tileGather} is as fast as {@link #tile} (then convolutions may use it). */
   default boolean fastGather() {
     return false;

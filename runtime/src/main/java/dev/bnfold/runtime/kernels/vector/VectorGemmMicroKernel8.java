@@ -3,6 +3,7 @@ package dev.bnfold.runtime.kernels.vector;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,6 +24,8 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
   private static final int V = S.length();
   private static final int MR = 8;
   private static final int NR = 2 * V;
+  // the upper half of a vector: two k steps of eight A rows side by side (tileNarrow)
+  private static final VectorMask<Float> HIGH = VectorMask.fromLong(S, -1L << MR);
   private static final ThreadLocal<float[]> EDGE =
       ThreadLocal.withInitial(() -> new float[MR * NR]);
 
@@ -204,6 +207,55 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
           c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, null, 0, lo, hi);
     } else {
       fullGatherBias(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, bias, biasOff, lo, hi);
+    }
+  }
+
+  @Override
+  public void tileNarrow(
+      float[] c,
+      int cOff,
+      int ldc,
+      float[] a,
+      int aOff,
+      float[] p,
+      int[] rows,
+      int rOff,
+      int pOff,
+      int kc,
+      int n) {
+    if (V != 2 * MR) {
+      GemmMicroKernel.super.tileNarrow(c, cOff, ldc, a, aOff, p, rows, rOff, pOff, kc, n);
+      return;
+    }
+    // one vector is two k steps of the A panel (eight rows each), against the two B values
+    // broadcast to its halves; two such pairs at a time into separate accumulators. (A narrower
+    // species would be simpler, but a second vector width in the JVM made C2 box this kernel's
+    // vectors on JDK 17.)
+    float[] t = EDGE.get();
+    for (int j = 0; j < n; j++) {
+      int bj = pOff + j;
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = s0;
+      int k = 0;
+      for (; k + 3 < kc; k += 4) {
+        int ai = aOff + k * MR;
+        FloatVector b0 =
+            FloatVector.broadcast(S, p[rows[rOff + k] + bj])
+                .blend(FloatVector.broadcast(S, p[rows[rOff + k + 1] + bj]), HIGH);
+        FloatVector b1 =
+            FloatVector.broadcast(S, p[rows[rOff + k + 2] + bj])
+                .blend(FloatVector.broadcast(S, p[rows[rOff + k + 3] + bj]), HIGH);
+        s0 = FloatVector.fromArray(S, a, ai).fma(b0, s0);
+        s1 = FloatVector.fromArray(S, a, ai + 2 * MR).fma(b1, s1);
+      }
+      s0.add(s1).intoArray(t, 0);
+      for (int r = 0; r < MR; r++) {
+        float sum = t[r] + t[r + MR];
+        for (int kk = k; kk < kc; kk++) {
+          sum += a[aOff + kk * MR + r] * p[rows[rOff + kk] + bj];
+        }
+        c[cOff + r * ldc + j] = sum;
+      }
     }
   }
 
