@@ -174,9 +174,6 @@ public final class Winograd {
     /** Offset of each tile's window in the padded plane (row 0 = first padded input row). */
     final int[] offs;
 
-    /** {@code lanes[i] = i * output plane}: the scatter map of the vector output transform. */
-    final int[] lanes;
-
     final int vStride;
     final int mStride;
 
@@ -230,15 +227,14 @@ public final class Winograd {
         int tt = Math.min(t, tiles - 1); // padding lanes read the last tile's window
         offs[t] = TILE * (tt / tw) * wp + TILE * (tt % tw);
       }
-      lanes = new int[64];
-      for (int i = 0; i < lanes.length; i++) {
-        lanes[i] = i * g.outPlane();
-      }
       vStride = xiStride(bt * g.c);
       mStride = xiStride(bt * g.m);
       scratch =
           Math.toIntExact(
-              XI * ((long) vStride + mStride) + (long) planeRows * wp + TMP_INPUT + TMP_OUTPUT);
+              XI * ((long) vStride + mStride)
+                  + (long) PLANES * planeRows * wp
+                  + TMP_INPUT
+                  + TMP_OUTPUT);
     }
 
     /** First tile of block k (k = blocks: the end). */
@@ -276,11 +272,14 @@ public final class Winograd {
     }
   }
 
+  /** Channels whose padded planes are copied before one call of the input transform. */
+  private static final int PLANES = 4;
+
   /** Floats of scratch the input transforms use (see {@link WinogradTransforms#input}). */
-  private static final int TMP_INPUT = 288;
+  private static final int TMP_INPUT = WinogradTransforms.TMP_INPUT;
 
   /** Floats of scratch the output transforms use (see {@link WinogradTransforms#output}). */
-  private static final int TMP_OUTPUT = 640;
+  private static final int TMP_OUTPUT = WinogradTransforms.TMP_OUTPUT;
 
   /** The one-thread tiling of {@code g} for {@code kern}, with the transforms of its family. */
   public static Tiling tiling(ConvGeometry g, GemmMicroKernel kern) {
@@ -378,7 +377,7 @@ public final class Winograd {
     int vOff = sOff;
     int mOff = vOff + XI * tl.vStride;
     int pOff = mOff + XI * tl.mStride; // the padded input plane of one channel
-    int tmp = pOff + tl.planeRows * tl.wp;
+    int tmp = pOff + PLANES * tl.planeRows * tl.wp;
     int uStride = Gemm.packedBSize(c1, m1, nr);
     int panels = Gemm.panels(m1, nr);
     for (int job = job0; job < job1; job++) {
@@ -436,9 +435,10 @@ public final class Winograd {
   /**
    * Transforms tiles {@code [t0, t0+nt)} of all channels of one image (x at xn) into packed A
    * panels: {@code v[vOff + xi*vStride + (tt/mr)*mr*C + c*mr + tt%mr] = (B^T d B)[xi]} for tile t0
-   * + tt and channel c. Each channel's rows under the block's tiles are first copied into a
-   * zero-padded plane at {@code pOff} (the padding made explicit), so that every tile is read
-   * without bounds checks.
+   * + tt and channel c. The rows under the block's tiles of {@link #PLANES} channels at a time are
+   * first copied into zero-padded planes at {@code pOff} (the padding made explicit), so that every
+   * tile is read without bounds checks, and the vector transforms can fill whole panel rows of
+   * several channels at once.
    */
   static void inputTransform(
       Tiling tl, float[] s, int vOff, float[] x, int xn, int t0, int nt, int pOff, int tmp) {
@@ -455,26 +455,45 @@ public final class Winograd {
     int lo = Math.min(wp, pw); // padded columns [lo, hi) hold input columns
     int hi = Math.max(lo, Math.min(wp, iw1 + pw));
     int plane = g.inPlane();
+    int planeStride = rows * wp;
     int base = pOff - TILE * ty0 * wp; // where tile offsets (from padded row 0) start
-    for (int c = 0; c < c1; c++) {
-      int xc = xn + c * plane;
-      for (int r = 0; r < rows; r++) {
-        int d = pOff + r * wp;
-        int h = TILE * ty0 + r - ph;
-        if (h < 0 || h >= ih1 || hi == lo) {
-          java.util.Arrays.fill(s, d, d + wp, 0f);
-          continue;
-        }
-        for (int j = 0; j < lo; j++) {
-          s[d + j] = 0f;
-        }
-        System.arraycopy(x, xc + h * iw1 + lo - pw, s, d + lo, hi - lo);
-        for (int j = hi; j < wp; j++) {
-          s[d + j] = 0f;
+    for (int c0 = 0; c0 < c1; c0 += PLANES) {
+      int nc = Math.min(PLANES, c1 - c0);
+      for (int k = 0; k < nc; k++) {
+        int xc = xn + (c0 + k) * plane;
+        int pk = pOff + k * planeStride;
+        for (int r = 0; r < rows; r++) {
+          int d = pk + r * wp;
+          int h = TILE * ty0 + r - ph;
+          if (h < 0 || h >= ih1 || hi == lo) {
+            java.util.Arrays.fill(s, d, d + wp, 0f);
+            continue;
+          }
+          for (int j = 0; j < lo; j++) {
+            s[d + j] = 0f;
+          }
+          System.arraycopy(x, xc + h * iw1 + lo - pw, s, d + lo, hi - lo);
+          for (int j = hi; j < wp; j++) {
+            s[d + j] = 0f;
+          }
         }
       }
       tl.transforms.input(
-          s, vOff + c * tl.mr, tl.vStride, tl.mr, tl.mr * c1, s, base, wp, tl.offs, t0, nt, s, tmp);
+          s,
+          vOff + c0 * tl.mr,
+          tl.vStride,
+          tl.mr,
+          tl.mr * c1,
+          s,
+          base,
+          planeStride,
+          nc,
+          wp,
+          tl.offs,
+          t0,
+          nt,
+          s,
+          tmp);
     }
   }
 
@@ -509,12 +528,12 @@ public final class Winograd {
     int ow1 = g.out[2];
     int plane = g.outPlane();
     int tw = tl.tw;
-    for (int tt = 0; tt < nt; tt++) {
-      int t = t0 + tt;
+    for (int t = t0; t < t0 + nt; ) { // one run of tiles within a tile row at a time
+      int t1 = Math.min(t0 + nt, (t / tw + 1) * tw);
       int h0 = t / tw * TILE;
       int w0 = t % tw * TILE;
       int rows = Math.min(TILE, oh1 - h0);
-      int cols = Math.min(TILE, ow1 - w0);
+      int cols = Math.min(TILE * (t1 - t), ow1 - w0);
       int yt = yn + h0 * ow1 + w0;
       tl.transforms.output(
           y,
@@ -523,8 +542,10 @@ public final class Winograd {
           plane,
           rows,
           cols,
+          t1 - t,
           mx,
-          mOff + tt * m1,
+          mOff + (t - t0) * m1,
+          m1,
           tl.mStride,
           o0,
           o1,
@@ -534,7 +555,6 @@ public final class Winograd {
           aDelta,
           lo,
           hi,
-          tl.lanes,
           tmp,
           tmpOff);
       if (other != null) {
@@ -544,6 +564,7 @@ public final class Winograd {
           }
         }
       }
+      t = t1;
     }
   }
 
@@ -559,14 +580,20 @@ public final class Winograd {
             int panelStride,
             float[] p,
             int pOff,
+            int planeStride,
+            int nc,
             int rs,
             int[] offs,
             int t,
             int nt,
             float[] tmp,
             int tmpOff) {
-          for (int i = 0; i < nt; i++) {
-            inputTile(v, d + i / mr * panelStride + i % mr, vStride, p, pOff + offs[t + i], rs);
+          for (int k = 0; k < nc; k++) {
+            int pk = pOff + k * planeStride;
+            int dk = d + k * mr;
+            for (int i = 0; i < nt; i++) {
+              inputTile(v, dk + i / mr * panelStride + i % mr, vStride, p, pk + offs[t + i], rs);
+            }
           }
         }
 
@@ -578,8 +605,10 @@ public final class Winograd {
             int plane,
             int rows,
             int cols,
+            int nt,
             float[] mx,
             int s,
+            int ldm,
             int mStride,
             int o0,
             int o1,
@@ -589,12 +618,30 @@ public final class Winograd {
             int aDelta,
             float lo,
             float hi,
-            int[] lanes,
             float[] tmp,
             int tmpOff) {
-          outputTiles(
-              y, yt, ow1, plane, rows, cols, mx, s, mStride, o0, o1, b, bOff, add, aDelta, lo, hi,
-              tmp, tmpOff);
+          for (int i = 0; i < nt; i++) {
+            outputTiles(
+                y,
+                yt + TILE * i,
+                ow1,
+                plane,
+                rows,
+                Math.min(TILE, cols - TILE * i),
+                mx,
+                s + i * ldm,
+                mStride,
+                o0,
+                o1,
+                b,
+                bOff,
+                add,
+                aDelta,
+                lo,
+                hi,
+                tmp,
+                tmpOff);
+          }
         }
       };
 
