@@ -107,9 +107,13 @@ final class VectorWinograd implements WinogradTransforms {
     }
   }
 
+  // The passes below take and return arrays only, and each spells the combination out: vectors
+  // passed to a helper method were boxed whenever C2 declined to inline it (in whole models).
+
   /**
    * Columns first: {@code e = B^T d} of the copied windows, column j of row k to {@code tmp[e0 +
-   * (6k + j) * V]}.
+   * (6k + j) * V]} (the order of operations of the scalar {@code Winograd.inputRow}, so both round
+   * alike).
    */
   private static void inputColumns(float[] tmp, int e0) {
     int g0 = e0 + 36 * V;
@@ -121,7 +125,17 @@ final class VectorWinograd implements WinogradTransforms {
       FloatVector d3 = FloatVector.fromArray(S, tmp, s + 18 * V);
       FloatVector d4 = FloatVector.fromArray(S, tmp, s + 24 * V);
       FloatVector d5 = FloatVector.fromArray(S, tmp, s + 30 * V);
-      inputCombine(d0, d1, d2, d3, d4, d5, tmp, e0 + j * V, 6 * V);
+      FloatVector p = d4.sub(d2.mul(4f));
+      FloatVector q = d3.sub(d1.mul(4f));
+      FloatVector r = d4.sub(d2);
+      FloatVector w = d3.sub(d1).mul(2f);
+      int e = e0 + j * V;
+      d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(tmp, e);
+      p.add(q).intoArray(tmp, e + 6 * V);
+      p.sub(q).intoArray(tmp, e + 12 * V);
+      r.add(w).intoArray(tmp, e + 18 * V);
+      r.sub(w).intoArray(tmp, e + 24 * V);
+      d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(tmp, e + 30 * V);
     }
   }
 
@@ -135,34 +149,18 @@ final class VectorWinograd implements WinogradTransforms {
       FloatVector d3 = FloatVector.fromArray(S, tmp, e + 3 * V);
       FloatVector d4 = FloatVector.fromArray(S, tmp, e + 4 * V);
       FloatVector d5 = FloatVector.fromArray(S, tmp, e + 5 * V);
-      inputCombine(d0, d1, d2, d3, d4, d5, v, d + 6 * k * vStride, vStride);
+      FloatVector p = d4.sub(d2.mul(4f));
+      FloatVector q = d3.sub(d1.mul(4f));
+      FloatVector r = d4.sub(d2);
+      FloatVector w = d3.sub(d1).mul(2f);
+      int o = d + 6 * k * vStride;
+      d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(v, o);
+      p.add(q).intoArray(v, o + vStride);
+      p.sub(q).intoArray(v, o + 2 * vStride);
+      r.add(w).intoArray(v, o + 3 * vStride);
+      r.sub(w).intoArray(v, o + 4 * vStride);
+      d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(v, o + 5 * vStride);
     }
-  }
-
-  /**
-   * The six outputs of {@code B^T (d0..d5)} to {@code o[at + i * step]}, in the order of the scalar
-   * {@code Winograd.inputRow} (so both round alike).
-   */
-  private static void inputCombine(
-      FloatVector d0,
-      FloatVector d1,
-      FloatVector d2,
-      FloatVector d3,
-      FloatVector d4,
-      FloatVector d5,
-      float[] o,
-      int at,
-      int step) {
-    FloatVector p = d4.sub(d2.mul(4f));
-    FloatVector q = d3.sub(d1.mul(4f));
-    FloatVector r = d4.sub(d2);
-    FloatVector w = d3.sub(d1).mul(2f);
-    d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(o, at);
-    p.add(q).intoArray(o, at + step);
-    p.sub(q).intoArray(o, at + 2 * step);
-    r.add(w).intoArray(o, at + 3 * step);
-    r.sub(w).intoArray(o, at + 4 * step);
-    d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(o, at + 5 * step);
   }
 
   @Override
@@ -241,8 +239,8 @@ final class VectorWinograd implements WinogradTransforms {
     }
   }
 
-  // The passes are separate methods that take and return arrays only: one method holding all of
-  // them exceeded C2's inlining budget on JDK 17, and its vector helpers ran boxed.
+  // The output passes, too, are separate methods: one method holding all of them exceeded C2's
+  // inlining budget on JDK 17, and its vector helpers ran boxed.
 
   /** Rows first: {@code f = m A}, (6, 4) vectors of V channels, to {@code tmp[f0..]}. */
   private static void rowsPass(float[] mx, int s, int mStride, float[] tmp, int f0) {
