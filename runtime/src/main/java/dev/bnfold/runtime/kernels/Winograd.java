@@ -16,13 +16,21 @@ package dev.bnfold.runtime.kernels;
  * <ul>
  *   <li>{@link #transformWeights}, once per model: {@code U[xi] (C, M) = (G w G^T)[xi]}, each
  *       packed as B panels ({@link Gemm#packB}).
- *   <li>Per block of tiles ({@link #runJobs}): each channel's rows under the block are copied into
- *       a zero-padded plane, whose 6x6 windows are transformed ({@code B^T d B}) straight into
- *       packed A panels {@code V[xi]} ({@link WinogradTransforms#input}); the 36 GEMMs write {@code
- *       Mx[xi] (tiles, M)}; the output transform ({@code A^T m A}, {@link
- *       WinogradTransforms#output}) adds the bias and an optional residual addend, applies the
- *       fused activation, and stores the valid part of each 4x4 tile.
+ *   <li>Per block of tiles ({@link #runJobs}): the rows under the block of a few channels at a time
+ *       are copied into zero-padded planes, whose 6x6 windows are transformed ({@code B^T d B})
+ *       straight into packed A panels {@code V[xi]} ({@link WinogradTransforms#input}); the 36
+ *       GEMMs write {@code Mx[xi] (tiles, M)} ({@link #products}); the output transform ({@code A^T
+ *       m A}, {@link WinogradTransforms#output}), one run of tiles within a tile row at a time,
+ *       adds the bias and an optional residual addend, applies the fused activation, and stores the
+ *       valid part of each 4x4 tile.
  * </ul>
+ *
+ * <p>Where the time goes (vector kernels, AVX-512, one thread, thread CPU time per call; input
+ * transform / products / output transform, the output with a residual addend and ReLU): 64 channels
+ * on 56x56 0.35 / 0.43 / 0.36 ms, 128 on 28x28 0.21 / 0.54 / 0.22, 256 on 14x14 0.12 / 0.66 / 0.12
+ * (from 0.42 / 0.43 / 0.98, 0.23 / 0.54 / 0.49 and 0.16 / 0.66 / 0.26 with the scalar input
+ * transform and a tile-by-tile output). The products of the 14x14 layer stream all of U (4x the
+ * weights: 9.4 MB) for only 16 tiles, so they run at memory speed.
  *
  * <p>Matrices (Lavin and Gray, "Fast Algorithms for Convolutional Neural Networks", interpolation
  * points 0, 1, -1, 2, -2 and infinity):
