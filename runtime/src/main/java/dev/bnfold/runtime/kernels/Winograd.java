@@ -229,7 +229,7 @@ public final class Winograd {
         rowsMax = Math.max(rowsMax, TILE * (ty1 - ty0) + 6);
       }
       planeRows = rowsMax;
-      int padded = (tiles + 7) / 8 * 8 + 8;
+      int padded = (tiles + mr - 1) / mr * mr + mr; // whole panels, and one more
       offs = new int[padded];
       for (int t = 0; t < padded; t++) {
         int tt = Math.min(t, tiles - 1); // padding lanes read the last tile's window
