@@ -169,6 +169,7 @@ public class KernelBenchmark {
     float[] scratch;
     float[] u; // Winograd-transformed weights, for 3x3 stride-1 dense convs only
     float[] wScratch;
+    float[] addend; // Winograd only: the residual added before the fused ReLU
     Winograd.Tiling tiling;
     GatherConv gather; // the in-place GEMM plan, if ConvOp would take it
     Depthwise dw; // the direct depthwise plan, or null
@@ -219,6 +220,14 @@ public class KernelBenchmark {
         java.util.Arrays.fill(y, Float.NaN);
         runWinograd();
         check(ref, y, "winograd " + what);
+        addend = random(r, y.length);
+        float[] refRes = new float[y.length];
+        for (int i = 0; i < y.length; i++) {
+          refRes[i] = Math.max(ref[i] + addend[i], 0f);
+        }
+        java.util.Arrays.fill(y, Float.NaN);
+        runWinogradResidual();
+        check(refRes, y, "winograd residual+relu " + what);
       }
     }
 
@@ -243,6 +252,30 @@ public class KernelBenchmark {
     void runWinograd() {
       Winograd.runJobs(
           kern, tiling, y, 0, x, 0, u, b, 0, null, 0, null, 1, wScratch, 0, 0, tiling.jobs(1));
+    }
+
+    /** Winograd with a residual addend and ReLU fused, as in a ResNet block's second conv. */
+    void runWinogradResidual() {
+      Winograd.runJobs(
+          kern,
+          tiling,
+          y,
+          0,
+          x,
+          0,
+          u,
+          b,
+          0,
+          addend,
+          0,
+          0f,
+          Float.POSITIVE_INFINITY,
+          null,
+          1,
+          wScratch,
+          0,
+          0,
+          tiling.jobs(1));
     }
   }
 
@@ -440,6 +473,13 @@ public class KernelBenchmark {
   }
 
   @Benchmark
+  @OperationsPerInvocation(Conv3x3L1.FLOPS / 1000)
+  public float[] conv3x3_64_56_residual_winograd(Conv3x3L1 s) {
+    s.runWinogradResidual();
+    return s.y;
+  }
+
+  @Benchmark
   @OperationsPerInvocation(Conv3x3L2.FLOPS / 1000)
   public float[] conv3x3_128_28(Conv3x3L2 s) {
     s.run();
@@ -454,6 +494,13 @@ public class KernelBenchmark {
   }
 
   @Benchmark
+  @OperationsPerInvocation(Conv3x3L2.FLOPS / 1000)
+  public float[] conv3x3_128_28_residual_winograd(Conv3x3L2 s) {
+    s.runWinogradResidual();
+    return s.y;
+  }
+
+  @Benchmark
   @OperationsPerInvocation(Conv3x3L3.FLOPS / 1000)
   public float[] conv3x3_256_14(Conv3x3L3 s) {
     s.run();
@@ -464,6 +511,13 @@ public class KernelBenchmark {
   @OperationsPerInvocation(Conv3x3L3.FLOPS / 1000)
   public float[] conv3x3_256_14_winograd(Conv3x3L3 s) {
     s.runWinograd();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Conv3x3L3.FLOPS / 1000)
+  public float[] conv3x3_256_14_residual_winograd(Conv3x3L3 s) {
+    s.runWinogradResidual();
     return s.y;
   }
 

@@ -7,12 +7,13 @@ package dev.bnfold.runtime.kernels;
  */
 public interface WinogradTransforms {
   /**
-   * Input transform of tiles {@code [t, t+nt)} of one channel, {@code t} a multiple of mr: tile
-   * {@code t+i} reads the 6x6 window at {@code p[pOff + offs[t+i] + r*rs + c]} (a zero-padded
-   * plane, see {@link Winograd}) and writes {@code (B^T d B)[xi]} to {@code v[d +
-   * (i/mr)*panelStride + i%mr + xi*vStride]} (packed A panels of mr rows). {@code offs} has entries
-   * up to the next multiple of 8 past {@code t+nt}, which must point inside the plane (their
-   * results are rows of padding). Uses 288 floats of {@code tmp} at {@code tmpOff}.
+   * Input transform of tiles {@code [t, t+nt)} of {@code nc} channels, {@code t} a multiple of mr:
+   * tile {@code t+i} of channel k reads the 6x6 window at {@code p[pOff + k*planeStride + offs[t+i]
+   * + r*rs + c]} (zero-padded planes, see {@link Winograd}) and writes {@code (B^T d B)[xi]} to
+   * {@code v[d + k*mr + (i/mr)*panelStride + i%mr + xi*vStride]} (packed A panels of mr rows).
+   * {@code offs} has entries up to the next multiple of mr past {@code t+nt}, which must point
+   * inside the planes (their results are rows of padding). Uses {@link #TMP_INPUT} floats of {@code
+   * tmp} at {@code tmpOff}.
    */
   void input(
       float[] v,
@@ -22,6 +23,8 @@ public interface WinogradTransforms {
       int panelStride,
       float[] p,
       int pOff,
+      int planeStride,
+      int nc,
       int rs,
       int[] offs,
       int t,
@@ -29,13 +32,16 @@ public interface WinogradTransforms {
       float[] tmp,
       int tmpOff);
 
+  /** Floats of scratch {@link #input} may use: two (6, 6) windows of 16 lanes. */
+  int TMP_INPUT = 72 * 16;
+
   /**
-   * Output transform of one tile for output channels {@code [o0, o1)}: {@code A^T m A} of the 36
-   * values {@code mx[s + xi*mStride + o]}, plus {@code b[bOff + o]} (b may be null) and {@code
-   * add[yt + aDelta + o*plane + r*ow1 + c]} (add may be null), clamped to {@code [lo, hi]}, stored
-   * to {@code y[yt + o*plane + r*ow1 + c]} for the first {@code rows} rows and {@code cols} columns
-   * of the 4x4 tile. {@code lanes[i] = i * plane} for every vector lane. Uses 640 floats of {@code
-   * tmp} at {@code tmpOff}.
+   * Output transform of tiles {@code [t, t+nt)} of one tile row for output channels {@code [o0,
+   * o1)}: for tile i, {@code A^T m A} of the 36 values {@code mx[s + i*ldm + xi*mStride + o]}, plus
+   * {@code b[bOff + o]} (b may be null) and {@code add[y index + aDelta]} (add may be null),
+   * clamped to {@code [lo, hi]}, stored to {@code y[yt + o*plane + r*ow1 + 4i + c]} for the first
+   * {@code rows} rows and the first {@code cols} columns of the row of tiles ({@code 4(nt-1) < cols
+   * <= 4nt}). Uses {@link #TMP_OUTPUT} floats of {@code tmp} at {@code tmpOff}.
    */
   void output(
       float[] y,
@@ -44,8 +50,10 @@ public interface WinogradTransforms {
       int plane,
       int rows,
       int cols,
+      int nt,
       float[] mx,
       int s,
+      int ldm,
       int mStride,
       int o0,
       int o1,
@@ -55,7 +63,9 @@ public interface WinogradTransforms {
       int aDelta,
       float lo,
       float hi,
-      int[] lanes,
       float[] tmp,
       int tmpOff);
+
+  /** Floats of scratch {@link #output} may use: (6, 4) and (4, 4) tiles of 16 lanes. */
+  int TMP_OUTPUT = 40 * 16;
 }

@@ -34,6 +34,8 @@ class WinogradTest {
     {1, 300, 9, 7, 7, 1}, // C = 300: two k blocks of the GEMM
     {1, 64, 64, 56, 56, 1}, // ResNet-18 layer 1: several tile blocks
     {1, 8, 70, 29, 3, 1}, // tall and narrow
+    {1, 37, 45, 30, 61, 1}, // C, M not multiples of the vector or panel sizes; wide odd rows
+    {2, 33, 17, 23, 40, 1}, // blocks that start and end inside a tile row
   };
 
   /** Every micro-kernel with the scalar transforms, and with the vector ones if available. */
