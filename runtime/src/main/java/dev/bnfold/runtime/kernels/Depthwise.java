@@ -23,6 +23,9 @@ import java.util.Arrays;
  * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
  */
 public final class Depthwise {
+  /** Target floats of the interleaved input band (a quarter of a 256 KiB L2 share). */
+  private static final int BAND_FLOATS = 16 * 1024;
+
   private final ConvGeometry g;
   private final int rows; // rows of one phase sub-plane
   private final int pitch; // row pitch of the sub-planes and of the flat output
@@ -34,9 +37,18 @@ public final class Depthwise {
   private final int[] colHi;
   private final int split0; // at stride 2: columns [split0, split1) inside in both phases
   private final int split1;
+  // channel-interleaved path (lanes > 0)
+  private final int lanes; // channels per block, 0 for the planar path
+  private final int band; // output rows per band
+  private final int icols; // pixels per row of the interleaved padded input
+  private final int iin; // floats of the interleaved input band: ((band-1)*sh + (kh-1)*dh + 1) rows
+  private final int iout; // floats of the interleaved output band: band * ow pixels
+  private final int[] itaps; // (kh, kw): float offset of the tap from the output's first tap
+  private final int[][] index; // [(o0 % mult) * lanes + count - 1]: per-lane input plane offsets
 
-  private Depthwise(ConvGeometry g) {
+  private Depthwise(ConvGeometry g, int lanes) {
     this.g = g;
+    this.lanes = lanes;
     int sh = g.stride[1];
     int sw = g.stride[2];
     this.rows = g.out[1] + (g.k[1] - 1) * g.dilation[1] / sh;
@@ -62,6 +74,33 @@ public final class Depthwise {
     }
     this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
     this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    int span = (g.k[1] - 1) * g.dilation[1] + 1; // input rows of one output row
+    this.icols = lanes == 0 ? 0 : (ow1 - 1) * sw + (g.k[2] - 1) * g.dilation[2] + 1;
+    this.band =
+        lanes == 0
+            ? 0
+            : Math.max(1, Math.min(oh1, (BAND_FLOATS / (icols * lanes) - span) / sh + 1));
+    this.iin = lanes == 0 ? 0 : Math.multiplyExact(((band - 1) * sh + span) * icols, lanes);
+    this.iout = lanes * band * ow1;
+    this.itaps = new int[lanes == 0 ? 0 : taps.length];
+    for (int t = 0; t < itaps.length; t++) {
+      int kh = t / g.k[2];
+      int kw = t % g.k[2];
+      itaps[t] = (kh * g.dilation[1] * icols + kw * g.dilation[2]) * lanes;
+    }
+    int mult = g.m / g.c;
+    this.index = new int[lanes == 0 ? 0 : mult * lanes][];
+    for (int ph = 0; ph < index.length / Math.max(1, lanes); ph++) {
+      for (int count = 1; count <= lanes; count++) {
+        int[] ix = new int[lanes];
+        for (int l = 0; l < lanes; l++) {
+          ix[l] = (ph + Math.min(l, count - 1)) / mult * g.inPlane();
+        }
+        index[ph * lanes + count - 1] = ix;
+      }
+    }
   }
 
   /** True if {@link #plan} applies: one input channel per group (C == group), 2-D. */
@@ -75,12 +114,42 @@ public final class Depthwise {
         && g.out[2] > 0;
   }
 
-  /** The plan for geometry g, which must satisfy {@link #isDepthwise}. */
+  /** The planar plan for geometry g, which must satisfy {@link #isDepthwise}. */
   public static Depthwise plan(ConvGeometry g) {
+    return plan(g, 0);
+  }
+
+  /**
+   * The plan for geometry g (which must satisfy {@link #isDepthwise}) that runs fastest with {@code
+   * kernel}: the channel-interleaved path if the kernel has one, else the planar path.
+   */
+  public static Depthwise plan(ConvGeometry g, DepthwiseKernel kernel) {
+    return plan(g, interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
+  }
+
+  /**
+   * The plan for geometry g, which must satisfy {@link #isDepthwise}: the planar path if {@code
+   * lanes == 0}, else the channel-interleaved path in blocks of {@code lanes} channels, run by
+   * kernels whose {@link DepthwiseKernel#lanes} is {@code lanes}.
+   */
+  public static Depthwise plan(ConvGeometry g, int lanes) {
     if (!isDepthwise(g)) {
       throw new IllegalArgumentException("not a depthwise convolution");
     }
-    return new Depthwise(g);
+    if (lanes < 0) {
+      throw new IllegalArgumentException("lanes " + lanes);
+    }
+    return new Depthwise(g, lanes);
+  }
+
+  /** Whether the interleaved path in blocks of {@code lanes} channels pays for g. */
+  private static boolean interleaves(ConvGeometry g, int lanes) {
+    return lanes > 0 && g.m / g.c <= lanes;
+  }
+
+  /** Channels per block of the interleaved path; 0 if this plan runs the planar path. */
+  public int lanes() {
+    return lanes;
   }
 
   /** The geometry planned for. */
@@ -100,6 +169,9 @@ public final class Depthwise {
 
   /** Scratch floats {@link #run} needs per worker: the padded planes, then the flat output. */
   public int scratchSize() {
+    if (lanes > 0) {
+      return Math.addExact(Math.addExact(iin, iout), (g.kernelSize() + 1) * lanes);
+    }
     return Math.addExact(padded, pitch == g.out[2] ? 0 : flat);
   }
 
@@ -132,6 +204,31 @@ public final class Depthwise {
     float[] clamp = epilogue == null ? null : epilogue.clampBounds();
     float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
     float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+    if (lanes > 0) {
+      if (kernel.lanes() != lanes) {
+        throw new IllegalArgumentException(
+            "planned for " + lanes + " lanes, kernel " + kernel.name() + " has " + kernel.lanes());
+      }
+      runInterleaved(
+          kernel,
+          y,
+          yOff,
+          x,
+          xOff,
+          w,
+          wOff,
+          b,
+          bOff,
+          epilogue,
+          clamp == null,
+          lo,
+          hi,
+          scratch,
+          sOff,
+          plane0,
+          plane1);
+      return;
+    }
     boolean direct = pitch == ow1; // the flat run is the output plane
     int fOff = sOff + padded;
     if (plane1 > plane0) {
@@ -157,6 +254,103 @@ public final class Depthwise {
       if (epilogue != null && clamp == null) {
         epilogue.apply(y, yc, outPlane);
       }
+    }
+  }
+
+  /**
+   * {@link #run} on the interleaved path: blocks of up to {@link #lanes} consecutive output
+   * channels of one image (a block cut short by the range or the image repeats its last channel in
+   * the spare lanes and writes back only its own), each in bands of {@link #band} output rows.
+   */
+  private void runInterleaved(
+      DepthwiseKernel kernel,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      boolean applyEpilogue,
+      float lo,
+      float hi,
+      float[] scratch,
+      int sOff,
+      int plane0,
+      int plane1) {
+    int lanes = this.lanes;
+    int mult = g.m / g.c;
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int sh = g.stride[1];
+    int span = (g.k[1] - 1) * g.dilation[1] + 1;
+    int ks = g.k[1] * g.k[2];
+    int pt = g.padBegin[1];
+    int pl = g.padBegin[2];
+    int rowFloats = icols * lanes;
+    int colLoI = Math.min(icols, pl); // interleaved columns [colLoI, colHiI) are inside the image
+    int colHiI = Math.min(icols, Math.max(colLoI, pl + iw1));
+    int inBase = sOff;
+    int outBase = sOff + iin;
+    int wbBase = outBase + iout; // (ks + 1, lanes): per-lane weights of each tap, then the bias
+    if (plane1 > plane0) {
+      Arrays.fill(scratch, inBase, inBase + iin, 0f); // the column padding; rows write the rest
+    }
+    for (int plane = plane0; plane < plane1; ) {
+      int n = plane / g.m;
+      int o0 = plane % g.m;
+      int count = Math.min(lanes, Math.min(plane1 - plane, g.m - o0));
+      for (int l = 0; l < lanes; l++) {
+        int o = o0 + Math.min(l, count - 1);
+        for (int t = 0; t < ks; t++) {
+          scratch[wbBase + t * lanes + l] = w[wOff + o * ks + t];
+        }
+        scratch[wbBase + ks * lanes + l] = b == null ? 0f : b[bOff + o];
+      }
+      int[] ix = index[o0 % mult * lanes + count - 1];
+      int xc = xOff + (n * g.c + o0 / mult) * inPlane;
+      int yc = yOff + (n * g.m + o0) * outPlane;
+      for (int r0 = 0; r0 < oh1; r0 += band) {
+        int rows = Math.min(band, oh1 - r0);
+        int inRows = (rows - 1) * sh + span;
+        for (int j = 0; j < inRows; j++) {
+          int ih = r0 * sh + j - pt;
+          int d = inBase + j * rowFloats;
+          if (ih < 0 || ih >= ih1) {
+            Arrays.fill(scratch, d, d + rowFloats, 0f);
+          } else {
+            kernel.interleave(
+                scratch, d + colLoI * lanes, x, xc + ih * iw1 + colLoI - pl, ix, colHiI - colLoI);
+          }
+        }
+        kernel.tapsInterleaved(
+            scratch,
+            outBase,
+            rows,
+            ow1,
+            scratch,
+            inBase,
+            sh * rowFloats,
+            g.stride[2] * lanes,
+            itaps,
+            scratch,
+            wbBase,
+            lo,
+            hi);
+        kernel.deinterleave(y, yc + r0 * ow1, outPlane, scratch, outBase, rows * ow1, count);
+      }
+      if (epilogue != null && applyEpilogue) {
+        for (int l = 0; l < count; l++) {
+          epilogue.apply(y, yc + l * outPlane, outPlane);
+        }
+      }
+      plane += count;
     }
   }
 

@@ -1,10 +1,15 @@
 package dev.bnfold.runtime.kernels;
 
 /**
- * The two inner loops of {@link Depthwise}: a multi-tap correlation over a flat run of a
+ * The inner loops of {@link Depthwise}. Planar path: a multi-tap correlation over a flat run of a
  * phase-split, zero-padded input plane, and the even/odd column split that builds such a plane at
- * stride 2. Implementations: {@link ScalarDepthwiseKernel} (plain Java, any JVM) and, when the
- * {@code jdk.incubator.vector} module is present, {@code vector.VectorDepthwise}.
+ * stride 2. Channel-interleaved path (only if {@link #lanes} {@code > 0}): the transposes of a
+ * block of L = {@link #lanes} channel planes to and from pixel-major order (one L-float group per
+ * pixel, lane l = channel l of the block), and the correlation over such a block, where every tap
+ * is one L-wide load times a per-channel weight group. The default methods are the plain-Java
+ * reference of the interleaved path, for any L. Implementations: {@link ScalarDepthwiseKernel}
+ * (plain Java, any JVM; planar only) and, when the {@code jdk.incubator.vector} module is present,
+ * {@code vector.VectorDepthwise}.
  */
 public interface DepthwiseKernel {
   /** A short name for reports, e.g. {@code "vector"}. */
@@ -33,4 +38,78 @@ public interface DepthwiseKernel {
    * x[xOff + 2i]} and {@code dst[odd + i] = x[xOff + 2i + 1]} for i in [0, n).
    */
   void split2(float[] dst, int even, int odd, float[] x, int xOff, int n);
+
+  /**
+   * Channels per block of the interleaved path, 0 if this kernel runs only the planar path. The
+   * default methods below work for any positive value.
+   */
+  default int lanes() {
+    return 0;
+  }
+
+  /**
+   * Pixel-major copy of L = {@link #lanes} channel runs: {@code dst[dOff + p * L + l] = x[xOff +
+   * index[l] + p]} for p in [0, n), l in [0, L) (index: each lane's channel-plane offset).
+   */
+  default void interleave(float[] dst, int dOff, float[] x, int xOff, int[] index, int n) {
+    int lanes = lanes();
+    for (int l = 0; l < lanes; l++) {
+      int src = xOff + index[l];
+      for (int p = 0; p < n; p++) {
+        dst[dOff + p * lanes + l] = x[src + p];
+      }
+    }
+  }
+
+  /**
+   * The inverse of {@link #interleave} for the first {@code count} lanes: {@code y[yOff + l * plane
+   * + p] = src[sOff + p * L + l]} for p in [0, n), l in [0, count).
+   */
+  default void deinterleave(
+      float[] y, int yOff, int plane, float[] src, int sOff, int n, int count) {
+    int lanes = lanes();
+    for (int l = 0; l < count; l++) {
+      int d = yOff + l * plane;
+      for (int p = 0; p < n; p++) {
+        y[d + p] = src[sOff + p * lanes + l];
+      }
+    }
+  }
+
+  /**
+   * Correlation over an interleaved block, L = {@link #lanes}: for output row r in [0, rows),
+   * column c in [0, cols), lane l: {@code out[outOff + (r * cols + c) * L + l] = min(max(wb[wbOff +
+   * T * L + l] + sum over t of wb[wbOff + t * L + l] * p[pOff + r * rowStep + c * colStep + taps[t]
+   * + l], lo), hi)} with T = taps.length: the per-lane weights of tap t, then the per-lane bias.
+   */
+  default void tapsInterleaved(
+      float[] out,
+      int outOff,
+      int rows,
+      int cols,
+      float[] p,
+      int pOff,
+      int rowStep,
+      int colStep,
+      int[] taps,
+      float[] wb,
+      int wbOff,
+      float lo,
+      float hi) {
+    int lanes = lanes();
+    int nt = taps.length;
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        int q = pOff + r * rowStep + c * colStep;
+        int d = outOff + (r * cols + c) * lanes;
+        for (int l = 0; l < lanes; l++) {
+          float a = wb[wbOff + nt * lanes + l];
+          for (int t = 0; t < nt; t++) {
+            a += wb[wbOff + t * lanes + l] * p[q + taps[t] + l];
+          }
+          out[d + l] = Math.min(Math.max(a, lo), hi);
+        }
+      }
+    }
+  }
 }

@@ -371,8 +371,8 @@ final class ConvOp extends Op {
     // ---- end gemv ------------------------------------------------------------------------------
     if (packedW != null && Depthwise.isDepthwise(g)) {
       int planes = g.n * g.m;
-      Depthwise dw = Depthwise.plan(g);
       DepthwiseKernel k = Kernels.depthwiseFor(gemm);
+      Depthwise dw = Depthwise.plan(g, k);
       b.needScratch(dw.scratchSize());
       b.kernel("depthwise-" + k.name());
       Parallel.FrameBody body =

@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -50,6 +51,11 @@ class DepthwiseTest {
     {1, 2, 1, 7, 64, 1, 1, 2, 1, 0}, // 1x1 stride 2: pitch == ow, written in place
     {1, 2, 1, 9, 140, 3, 3, 2, 1, 1}, // wide rows (pitch > 64): padding zeroed row by row
     {1, 2, 1, 6, 80, 5, 5, 1, 1, 2},
+    {1, 37, 1, 14, 14, 3, 3, 2, 1, 1}, // interleaved: two full channel blocks and a partial one
+    {2, 20, 1, 7, 7, 5, 5, 1, 1, 2}, // a block crossing the image boundary is cut there
+    {1, 18, 1, 3, 2, 3, 3, 1, 1, 1}, // rows narrower than four pixels
+    {1, 17, 1, 40, 33, 3, 3, 1, 1, 1}, // interleaved bands of output rows
+    {1, 9, 2, 9, 9, 3, 3, 2, 1, 1}, // multiplier 2: lanes read shared input channels
   };
 
   static Stream<DepthwiseKernel> kernels() {
@@ -61,19 +67,79 @@ class DepthwiseTest {
     return ks.stream();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("kernels")
-  void matchesReference(DepthwiseKernel kernel) {
+  /** A kernel and the lanes it is planned with (0: the planar path). */
+  static Stream<Arguments> paths() {
+    List<Arguments> ps = new ArrayList<>();
+    ps.add(Arguments.of(Kernels.scalarDepthwise(), 0));
+    // the interface's plain-Java interleaved reference, with block widths that divide nothing
+    ps.add(Arguments.of(new ReferenceInterleaved(3), 3));
+    ps.add(Arguments.of(new ReferenceInterleaved(8), 8));
+    DepthwiseKernel v = Kernels.vectorDepthwise();
+    if (v != null) {
+      ps.add(Arguments.of(v, 0));
+      ps.add(Arguments.of(v, v.lanes()));
+    }
+    return ps.stream();
+  }
+
+  /** The scalar planar kernel with the default (reference) interleaved methods for L lanes. */
+  private static final class ReferenceInterleaved implements DepthwiseKernel {
+    private final int lanes;
+
+    ReferenceInterleaved(int lanes) {
+      this.lanes = lanes;
+    }
+
+    @Override
+    public String name() {
+      return "reference-interleaved-" + lanes;
+    }
+
+    @Override
+    public int lanes() {
+      return lanes;
+    }
+
+    @Override
+    public void taps(
+        float[] y,
+        int yOff,
+        int n,
+        float[] p,
+        int pOff,
+        int[] taps,
+        float[] w,
+        int wOff,
+        float bias,
+        float lo,
+        float hi) {
+      ScalarDepthwiseKernel.tapsScalar(y, yOff, n, p, pOff, taps, w, wOff, bias, lo, hi);
+    }
+
+    @Override
+    public void split2(float[] dst, int even, int odd, float[] x, int xOff, int n) {
+      ScalarDepthwiseKernel.split2Scalar(dst, even, odd, x, xOff, n);
+    }
+
+    @Override
+    public String toString() {
+      return name();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} lanes {1}")
+  @MethodSource("paths")
+  void matchesReference(DepthwiseKernel kernel, int lanes) {
     Random r = new Random(11);
     List<ConvGeometry> gs = new ArrayList<>();
     for (int[] c : CASES) {
       gs.add(geometry(c));
     }
-    int[] kernelSizes = {3, 5, 7};
-    while (gs.size() < CASES.length + 60) {
-      int k = kernelSizes[r.nextInt(3)];
+    int[] kernelSizes = {3, 5, 7, 1 + r.nextInt(7)};
+    while (gs.size() < CASES.length + 80) {
+      int k = kernelSizes[r.nextInt(4)];
       int kw = r.nextInt(6) == 0 ? 1 + r.nextInt(7) : k;
-      int s = 1 + r.nextInt(2);
+      int s = r.nextInt(6) == 0 ? 3 : 1 + r.nextInt(2);
       int d = r.nextInt(5) == 0 ? 2 : 1;
       int p = r.nextInt(k / 2 + 1);
       int h = 1 + r.nextInt(r.nextBoolean() ? 9 : 40);
@@ -81,14 +147,15 @@ class DepthwiseTest {
       if (h + 2 * p < (k - 1) * d + 1 || w + 2 * p < (kw - 1) * d + 1) {
         continue;
       }
-      int c = 2 + r.nextInt(4);
-      int mult = r.nextInt(4) == 0 ? 2 : 1;
+      int c = 2 + r.nextInt(r.nextBoolean() ? 4 : 40); // fewer and more channels than a block
+      int mult = r.nextInt(4) == 0 ? 2 + r.nextInt(2) : 1;
       gs.add(geometry(new int[] {1 + r.nextInt(2), c, mult, h, w, k, kw, s, d, p}));
     }
     gs.add(asymmetric());
     for (ConvGeometry g : gs) {
       assertTrue(Depthwise.isDepthwise(g), describe(g));
-      Depthwise dw = Depthwise.plan(g);
+      Depthwise dw = Depthwise.plan(g, lanes);
+      assertEquals(lanes, dw.lanes());
       float[] x = random(r, g.n * g.c * g.inPlane());
       float[] w = random(r, g.m * g.kernelSize());
       float[] b = r.nextBoolean() ? random(r, g.m) : null;
