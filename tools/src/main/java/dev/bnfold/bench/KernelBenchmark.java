@@ -335,7 +335,8 @@ public class KernelBenchmark {
    * A depthwise convolution; {@code path}: {@code auto} (the plan ConvOp makes), {@code planar}
    * (the phase-split planar path) or {@code interleaved} (channel blocks of the kernel's lanes).
    */
-  abstract static class DwState extends ConvState {
+  @State(Scope.Thread)
+  public abstract static class DwState extends ConvState {
     @Param({"auto"})
     public String path;
 
