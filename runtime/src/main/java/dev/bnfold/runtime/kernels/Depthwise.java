@@ -26,6 +26,9 @@ public final class Depthwise {
   /** Target floats of the interleaved input band (a quarter of a 256 KiB L2 share). */
   private static final int BAND_FLOATS = 16 * 1024;
 
+  /** Output planes of at most this many pixels take the interleaved path (see interleaves). */
+  private static final int SMALL_PLANE = 100;
+
   private final ConvGeometry g;
   private final int rows; // rows of one phase sub-plane
   private final int pitch; // row pitch of the sub-planes and of the flat output
@@ -142,9 +145,21 @@ public final class Depthwise {
     return new Depthwise(g, lanes);
   }
 
-  /** Whether the interleaved path in blocks of {@code lanes} channels pays for g. */
-  private static boolean interleaves(ConvGeometry g, int lanes) {
-    return lanes > 0 && g.m / g.c <= lanes;
+  /**
+   * Whether the interleaved path in blocks of {@code lanes} channels pays for g. Its fixed cost is
+   * the transposes (a gather per input pixel, about half a cycle per float); the planar path's is
+   * per plane (padding, row copies, vector tails on short rows) plus the phase split at a stride.
+   * Measured (KernelBenchmark {@code -p path=planar,interleaved}, AVX-512): interleaved wins on
+   * small output planes (7x7: 1.7x at 3x3) and on strided layers with few taps per input pixel (3x3
+   * stride 2: 1.2-3x), planar on large stride-1 planes (56x56: 1.8x) and on 5x5 stride 2 (1.4x).
+   */
+  static boolean interleaves(ConvGeometry g, int lanes) {
+    if (lanes <= 0 || g.m / g.c > lanes) {
+      return false;
+    }
+    int taps = g.k[1] * g.k[2];
+    int strides = g.stride[1] * g.stride[2];
+    return g.outPlane() <= SMALL_PLANE || taps <= 3 * strides;
   }
 
   /** Channels per block of the interleaved path; 0 if this plan runs the planar path. */

@@ -4,6 +4,7 @@ import static dev.bnfold.runtime.kernels.KernelTestSupport.assertClose;
 import static dev.bnfold.runtime.kernels.KernelTestSupport.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -217,6 +218,37 @@ class DepthwiseTest {
       }
       assertTrue(Float.isNaN(dst[0]) && Float.isNaN(dst[2 + 2 * n]), "wrote outside, n=" + n);
     }
+  }
+
+  @Test
+  void plansThePathTheKernelCanRun() {
+    ConvGeometry large = geometry(new int[] {1, 144, 1, 56, 56, 3, 3, 1, 1, 1});
+    ConvGeometry strided = geometry(new int[] {1, 144, 1, 56, 56, 3, 3, 2, 1, 1});
+    ConvGeometry small = geometry(new int[] {1, 960, 1, 7, 7, 3, 3, 1, 1, 1});
+    ConvGeometry wide = geometry(new int[] {1, 4, 40, 7, 7, 3, 3, 1, 1, 1}); // multiplier 40
+    for (ConvGeometry g : List.of(large, strided, small, wide)) {
+      assertEquals(0, Depthwise.plan(g, Kernels.scalarDepthwise()).lanes(), describe(g));
+      assertEquals(0, Depthwise.plan(g).lanes(), describe(g));
+    }
+    assertEquals(0, Depthwise.plan(large, new ReferenceInterleaved(16)).lanes());
+    assertEquals(16, Depthwise.plan(strided, new ReferenceInterleaved(16)).lanes());
+    assertEquals(16, Depthwise.plan(small, new ReferenceInterleaved(16)).lanes());
+    assertEquals(0, Depthwise.plan(wide, new ReferenceInterleaved(16)).lanes());
+  }
+
+  @Test
+  void interleavedPlanRefusesAKernelOfOtherLanes() {
+    ConvGeometry g = geometry(new int[] {1, 4, 1, 5, 5, 3, 3, 1, 1, 1});
+    Depthwise dw = Depthwise.plan(g, 3);
+    float[] y = new float[g.m * g.outPlane()];
+    float[] x = new float[g.c * g.inPlane()];
+    float[] w = new float[g.m * g.kernelSize()];
+    float[] scratch = new float[dw.scratchSize()];
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            dw.run(
+                new ReferenceInterleaved(4), y, 0, x, 0, w, 0, null, 0, null, scratch, 0, 0, g.m));
   }
 
   @Test
