@@ -55,6 +55,10 @@ public final class VectorDepthwise implements DepthwiseKernel {
       return;
     }
     int nt = taps.length;
+    if (nt == 9 && n >= 4 * V) {
+      taps9x4(y, yOff, n, p, pOff, taps, w, wOff, bias, lo, hi);
+      return;
+    }
     if (nt == 9 && n >= 2 * V) {
       taps9(y, yOff, n, p, pOff, taps, w, wOff, bias, lo, hi);
       return;
@@ -103,6 +107,94 @@ public final class VectorDepthwise implements DepthwiseKernel {
         return;
       }
       f = Math.min(f + V, n - V);
+    }
+  }
+
+  /**
+   * {@link #taps} for nine taps and {@code n >= 4V}: as {@link #taps9} with four vectors per step
+   * (four FMA chains; two leave the second FMA port idle half the time).
+   */
+  private static void taps9x4(
+      float[] y,
+      int yOff,
+      int n,
+      float[] p,
+      int pOff,
+      int[] taps,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi) {
+    int o0 = pOff + taps[0];
+    int o1 = pOff + taps[1];
+    int o2 = pOff + taps[2];
+    int o3 = pOff + taps[3];
+    int o4 = pOff + taps[4];
+    int o5 = pOff + taps[5];
+    int o6 = pOff + taps[6];
+    int o7 = pOff + taps[7];
+    int o8 = pOff + taps[8];
+    FloatVector w0 = FloatVector.broadcast(S, w[wOff]);
+    FloatVector w1 = FloatVector.broadcast(S, w[wOff + 1]);
+    FloatVector w2 = FloatVector.broadcast(S, w[wOff + 2]);
+    FloatVector w3 = FloatVector.broadcast(S, w[wOff + 3]);
+    FloatVector w4 = FloatVector.broadcast(S, w[wOff + 4]);
+    FloatVector w5 = FloatVector.broadcast(S, w[wOff + 5]);
+    FloatVector w6 = FloatVector.broadcast(S, w[wOff + 6]);
+    FloatVector w7 = FloatVector.broadcast(S, w[wOff + 7]);
+    FloatVector w8 = FloatVector.broadcast(S, w[wOff + 8]);
+    FloatVector b = FloatVector.broadcast(S, bias);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int last = n - 4 * V;
+    for (int f = 0; ; f += 4 * V) {
+      if (f > last) {
+        f = last; // the overlapping last step
+      }
+      FloatVector a0 = FloatVector.fromArray(S, p, o0 + f).fma(w0, b);
+      FloatVector a1 = FloatVector.fromArray(S, p, o0 + f + V).fma(w0, b);
+      FloatVector a2 = FloatVector.fromArray(S, p, o0 + f + 2 * V).fma(w0, b);
+      FloatVector a3 = FloatVector.fromArray(S, p, o0 + f + 3 * V).fma(w0, b);
+      a0 = FloatVector.fromArray(S, p, o1 + f).fma(w1, a0);
+      a1 = FloatVector.fromArray(S, p, o1 + f + V).fma(w1, a1);
+      a2 = FloatVector.fromArray(S, p, o1 + f + 2 * V).fma(w1, a2);
+      a3 = FloatVector.fromArray(S, p, o1 + f + 3 * V).fma(w1, a3);
+      a0 = FloatVector.fromArray(S, p, o2 + f).fma(w2, a0);
+      a1 = FloatVector.fromArray(S, p, o2 + f + V).fma(w2, a1);
+      a2 = FloatVector.fromArray(S, p, o2 + f + 2 * V).fma(w2, a2);
+      a3 = FloatVector.fromArray(S, p, o2 + f + 3 * V).fma(w2, a3);
+      a0 = FloatVector.fromArray(S, p, o3 + f).fma(w3, a0);
+      a1 = FloatVector.fromArray(S, p, o3 + f + V).fma(w3, a1);
+      a2 = FloatVector.fromArray(S, p, o3 + f + 2 * V).fma(w3, a2);
+      a3 = FloatVector.fromArray(S, p, o3 + f + 3 * V).fma(w3, a3);
+      a0 = FloatVector.fromArray(S, p, o4 + f).fma(w4, a0);
+      a1 = FloatVector.fromArray(S, p, o4 + f + V).fma(w4, a1);
+      a2 = FloatVector.fromArray(S, p, o4 + f + 2 * V).fma(w4, a2);
+      a3 = FloatVector.fromArray(S, p, o4 + f + 3 * V).fma(w4, a3);
+      a0 = FloatVector.fromArray(S, p, o5 + f).fma(w5, a0);
+      a1 = FloatVector.fromArray(S, p, o5 + f + V).fma(w5, a1);
+      a2 = FloatVector.fromArray(S, p, o5 + f + 2 * V).fma(w5, a2);
+      a3 = FloatVector.fromArray(S, p, o5 + f + 3 * V).fma(w5, a3);
+      a0 = FloatVector.fromArray(S, p, o6 + f).fma(w6, a0);
+      a1 = FloatVector.fromArray(S, p, o6 + f + V).fma(w6, a1);
+      a2 = FloatVector.fromArray(S, p, o6 + f + 2 * V).fma(w6, a2);
+      a3 = FloatVector.fromArray(S, p, o6 + f + 3 * V).fma(w6, a3);
+      a0 = FloatVector.fromArray(S, p, o7 + f).fma(w7, a0);
+      a1 = FloatVector.fromArray(S, p, o7 + f + V).fma(w7, a1);
+      a2 = FloatVector.fromArray(S, p, o7 + f + 2 * V).fma(w7, a2);
+      a3 = FloatVector.fromArray(S, p, o7 + f + 3 * V).fma(w7, a3);
+      a0 = FloatVector.fromArray(S, p, o8 + f).fma(w8, a0);
+      a1 = FloatVector.fromArray(S, p, o8 + f + V).fma(w8, a1);
+      a2 = FloatVector.fromArray(S, p, o8 + f + 2 * V).fma(w8, a2);
+      a3 = FloatVector.fromArray(S, p, o8 + f + 3 * V).fma(w8, a3);
+      a0.max(l).min(h).intoArray(y, yOff + f);
+      a1.max(l).min(h).intoArray(y, yOff + f + V);
+      a2.max(l).min(h).intoArray(y, yOff + f + 2 * V);
+      a3.max(l).min(h).intoArray(y, yOff + f + 3 * V);
+      if (f == last) {
+        return;
+      }
     }
   }
 
@@ -222,12 +314,233 @@ public final class VectorDepthwise implements DepthwiseKernel {
   }
 
   /**
-   * Four output pixels of a row at a time (four FMA chains; each weight load serves four), the last
-   * four overlapping the ones before; rows narrower than four pixel by pixel. 3x3 keeps its nine
-   * weight vectors in registers ({@link #taps9Interleaved}).
+   * Two rows of four output pixels at a time: eight FMA chains (enough to cover the FMA latency on
+   * two ports), each weight load serving eight; the last pair of rows and the last four columns
+   * overlap the ones before. A single row, or rows narrower than four pixels, go one row of four or
+   * one pixel at a time ({@link #tapsInterleavedNarrow}); 3x3 keeps its nine weight vectors in
+   * registers ({@link #taps9Interleaved}).
    */
   @Override
   public void tapsInterleaved(
+      float[] out,
+      int outOff,
+      int rows,
+      int cols,
+      float[] p,
+      int pOff,
+      int rowStep,
+      int colStep,
+      int[] taps,
+      float[] wb,
+      int wbOff,
+      float lo,
+      float hi) {
+    if (rows < 2 || cols < 4) {
+      tapsInterleavedNarrow(
+          out, outOff, rows, cols, p, pOff, rowStep, colStep, taps, wb, wbOff, lo, hi);
+      return;
+    }
+    if (taps.length == 9) {
+      taps9Interleaved(out, outOff, rows, cols, p, pOff, rowStep, colStep, taps, wb, wbOff, lo, hi);
+      return;
+    }
+    int nt = taps.length;
+    FloatVector b = FloatVector.fromArray(S, wb, wbOff + nt * V);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int s1 = colStep, s2 = 2 * colStep, s3 = 3 * colStep;
+    for (int r = 0; ; r += 2) {
+      if (r > rows - 2) {
+        r = rows - 2; // the overlapping last pair of rows
+      }
+      for (int c = 0; ; c += 4) {
+        if (c > cols - 4) {
+          c = cols - 4;
+        }
+        int q0 = pOff + r * rowStep + c * colStep;
+        int q1 = q0 + rowStep;
+        FloatVector a00 = b;
+        FloatVector a01 = b;
+        FloatVector a02 = b;
+        FloatVector a03 = b;
+        FloatVector a10 = b;
+        FloatVector a11 = b;
+        FloatVector a12 = b;
+        FloatVector a13 = b;
+        for (int t = 0; t < nt; t++) {
+          FloatVector wv = FloatVector.fromArray(S, wb, wbOff + t * V);
+          int tt = taps[t];
+          a00 = FloatVector.fromArray(S, p, q0 + tt).fma(wv, a00);
+          a01 = FloatVector.fromArray(S, p, q0 + tt + s1).fma(wv, a01);
+          a02 = FloatVector.fromArray(S, p, q0 + tt + s2).fma(wv, a02);
+          a03 = FloatVector.fromArray(S, p, q0 + tt + s3).fma(wv, a03);
+          a10 = FloatVector.fromArray(S, p, q1 + tt).fma(wv, a10);
+          a11 = FloatVector.fromArray(S, p, q1 + tt + s1).fma(wv, a11);
+          a12 = FloatVector.fromArray(S, p, q1 + tt + s2).fma(wv, a12);
+          a13 = FloatVector.fromArray(S, p, q1 + tt + s3).fma(wv, a13);
+        }
+        int d0 = outOff + (r * cols + c) * V;
+        int d1 = d0 + cols * V;
+        a00.max(l).min(h).intoArray(out, d0);
+        a01.max(l).min(h).intoArray(out, d0 + V);
+        a02.max(l).min(h).intoArray(out, d0 + 2 * V);
+        a03.max(l).min(h).intoArray(out, d0 + 3 * V);
+        a10.max(l).min(h).intoArray(out, d1);
+        a11.max(l).min(h).intoArray(out, d1 + V);
+        a12.max(l).min(h).intoArray(out, d1 + 2 * V);
+        a13.max(l).min(h).intoArray(out, d1 + 3 * V);
+        if (c == cols - 4) {
+          break;
+        }
+      }
+      if (r == rows - 2) {
+        return;
+      }
+    }
+  }
+
+  /** {@link #tapsInterleaved} for nine taps, at least two rows and four columns. */
+  private static void taps9Interleaved(
+      float[] out,
+      int outOff,
+      int rows,
+      int cols,
+      float[] p,
+      int pOff,
+      int rowStep,
+      int colStep,
+      int[] taps,
+      float[] wb,
+      int wbOff,
+      float lo,
+      float hi) {
+    FloatVector b = FloatVector.fromArray(S, wb, wbOff + 9 * V);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    FloatVector w0 = FloatVector.fromArray(S, wb, wbOff);
+    FloatVector w1 = FloatVector.fromArray(S, wb, wbOff + V);
+    FloatVector w2 = FloatVector.fromArray(S, wb, wbOff + 2 * V);
+    FloatVector w3 = FloatVector.fromArray(S, wb, wbOff + 3 * V);
+    FloatVector w4 = FloatVector.fromArray(S, wb, wbOff + 4 * V);
+    FloatVector w5 = FloatVector.fromArray(S, wb, wbOff + 5 * V);
+    FloatVector w6 = FloatVector.fromArray(S, wb, wbOff + 6 * V);
+    FloatVector w7 = FloatVector.fromArray(S, wb, wbOff + 7 * V);
+    FloatVector w8 = FloatVector.fromArray(S, wb, wbOff + 8 * V);
+    int t0 = taps[0], t1 = taps[1], t2 = taps[2], t3 = taps[3], t4 = taps[4];
+    int t5 = taps[5], t6 = taps[6], t7 = taps[7], t8 = taps[8];
+    int s1 = colStep, s2 = 2 * colStep, s3 = 3 * colStep;
+    for (int r = 0; ; r += 2) {
+      if (r > rows - 2) {
+        r = rows - 2; // the overlapping last pair of rows
+      }
+      for (int c = 0; ; c += 4) {
+        if (c > cols - 4) {
+          c = cols - 4;
+        }
+        int q0 = pOff + r * rowStep + c * colStep;
+        int q1 = q0 + rowStep;
+        FloatVector a00 = b;
+        FloatVector a01 = b;
+        FloatVector a02 = b;
+        FloatVector a03 = b;
+        FloatVector a10 = b;
+        FloatVector a11 = b;
+        FloatVector a12 = b;
+        FloatVector a13 = b;
+        a00 = FloatVector.fromArray(S, p, q0 + t0).fma(w0, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t0 + s1).fma(w0, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t0 + s2).fma(w0, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t0 + s3).fma(w0, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t0).fma(w0, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t0 + s1).fma(w0, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t0 + s2).fma(w0, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t0 + s3).fma(w0, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t1).fma(w1, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t1 + s1).fma(w1, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t1 + s2).fma(w1, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t1 + s3).fma(w1, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t1).fma(w1, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t1 + s1).fma(w1, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t1 + s2).fma(w1, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t1 + s3).fma(w1, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t2).fma(w2, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t2 + s1).fma(w2, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t2 + s2).fma(w2, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t2 + s3).fma(w2, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t2).fma(w2, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t2 + s1).fma(w2, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t2 + s2).fma(w2, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t2 + s3).fma(w2, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t3).fma(w3, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t3 + s1).fma(w3, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t3 + s2).fma(w3, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t3 + s3).fma(w3, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t3).fma(w3, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t3 + s1).fma(w3, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t3 + s2).fma(w3, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t3 + s3).fma(w3, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t4).fma(w4, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t4 + s1).fma(w4, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t4 + s2).fma(w4, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t4 + s3).fma(w4, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t4).fma(w4, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t4 + s1).fma(w4, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t4 + s2).fma(w4, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t4 + s3).fma(w4, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t5).fma(w5, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t5 + s1).fma(w5, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t5 + s2).fma(w5, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t5 + s3).fma(w5, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t5).fma(w5, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t5 + s1).fma(w5, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t5 + s2).fma(w5, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t5 + s3).fma(w5, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t6).fma(w6, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t6 + s1).fma(w6, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t6 + s2).fma(w6, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t6 + s3).fma(w6, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t6).fma(w6, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t6 + s1).fma(w6, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t6 + s2).fma(w6, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t6 + s3).fma(w6, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t7).fma(w7, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t7 + s1).fma(w7, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t7 + s2).fma(w7, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t7 + s3).fma(w7, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t7).fma(w7, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t7 + s1).fma(w7, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t7 + s2).fma(w7, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t7 + s3).fma(w7, a13);
+        a00 = FloatVector.fromArray(S, p, q0 + t8).fma(w8, a00);
+        a01 = FloatVector.fromArray(S, p, q0 + t8 + s1).fma(w8, a01);
+        a02 = FloatVector.fromArray(S, p, q0 + t8 + s2).fma(w8, a02);
+        a03 = FloatVector.fromArray(S, p, q0 + t8 + s3).fma(w8, a03);
+        a10 = FloatVector.fromArray(S, p, q1 + t8).fma(w8, a10);
+        a11 = FloatVector.fromArray(S, p, q1 + t8 + s1).fma(w8, a11);
+        a12 = FloatVector.fromArray(S, p, q1 + t8 + s2).fma(w8, a12);
+        a13 = FloatVector.fromArray(S, p, q1 + t8 + s3).fma(w8, a13);
+        int d0 = outOff + (r * cols + c) * V;
+        int d1 = d0 + cols * V;
+        a00.max(l).min(h).intoArray(out, d0);
+        a01.max(l).min(h).intoArray(out, d0 + V);
+        a02.max(l).min(h).intoArray(out, d0 + 2 * V);
+        a03.max(l).min(h).intoArray(out, d0 + 3 * V);
+        a10.max(l).min(h).intoArray(out, d1);
+        a11.max(l).min(h).intoArray(out, d1 + V);
+        a12.max(l).min(h).intoArray(out, d1 + 2 * V);
+        a13.max(l).min(h).intoArray(out, d1 + 3 * V);
+        if (c == cols - 4) {
+          break;
+        }
+      }
+      if (r == rows - 2) {
+        return;
+      }
+    }
+  }
+
+  /** {@link #tapsInterleaved} one row of four pixels at a time, or pixel by pixel. */
+  private static void tapsInterleavedNarrow(
       float[] out,
       int outOff,
       int rows,
@@ -245,11 +558,6 @@ public final class VectorDepthwise implements DepthwiseKernel {
     FloatVector b = FloatVector.fromArray(S, wb, wbOff + nt * V);
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
-    if (nt == 9 && cols >= 4) {
-      taps9Interleaved(
-          out, outOff, rows, cols, p, pOff, rowStep, colStep, taps, wb, wbOff, b, l, h);
-      return;
-    }
     for (int r = 0; r < rows; r++) {
       int row = pOff + r * rowStep;
       int d = outOff + r * cols * V;
@@ -283,90 +591,6 @@ public final class VectorDepthwise implements DepthwiseKernel {
           a2 = FloatVector.fromArray(S, p, qt + 2 * colStep).fma(wv, a2);
           a3 = FloatVector.fromArray(S, p, qt + 3 * colStep).fma(wv, a3);
         }
-        int dc = d + c * V;
-        a0.max(l).min(h).intoArray(out, dc);
-        a1.max(l).min(h).intoArray(out, dc + V);
-        a2.max(l).min(h).intoArray(out, dc + 2 * V);
-        a3.max(l).min(h).intoArray(out, dc + 3 * V);
-        if (c == cols - 4) {
-          break;
-        }
-      }
-    }
-  }
-
-  /** {@link #tapsInterleaved} for nine taps and {@code cols >= 4}: weights in registers. */
-  private static void taps9Interleaved(
-      float[] out,
-      int outOff,
-      int rows,
-      int cols,
-      float[] p,
-      int pOff,
-      int rowStep,
-      int colStep,
-      int[] taps,
-      float[] wb,
-      int wbOff,
-      FloatVector b,
-      FloatVector l,
-      FloatVector h) {
-    FloatVector w0 = FloatVector.fromArray(S, wb, wbOff);
-    FloatVector w1 = FloatVector.fromArray(S, wb, wbOff + V);
-    FloatVector w2 = FloatVector.fromArray(S, wb, wbOff + 2 * V);
-    FloatVector w3 = FloatVector.fromArray(S, wb, wbOff + 3 * V);
-    FloatVector w4 = FloatVector.fromArray(S, wb, wbOff + 4 * V);
-    FloatVector w5 = FloatVector.fromArray(S, wb, wbOff + 5 * V);
-    FloatVector w6 = FloatVector.fromArray(S, wb, wbOff + 6 * V);
-    FloatVector w7 = FloatVector.fromArray(S, wb, wbOff + 7 * V);
-    FloatVector w8 = FloatVector.fromArray(S, wb, wbOff + 8 * V);
-    int t1 = taps[1], t2 = taps[2], t3 = taps[3], t4 = taps[4];
-    int t5 = taps[5], t6 = taps[6], t7 = taps[7], t8 = taps[8];
-    int s1 = colStep, s2 = 2 * colStep, s3 = 3 * colStep;
-    for (int r = 0; r < rows; r++) {
-      int row = pOff + taps[0] + r * rowStep;
-      int d = outOff + r * cols * V;
-      for (int c = 0; ; c += 4) {
-        if (c > cols - 4) {
-          c = cols - 4;
-        }
-        int q = row + c * colStep;
-        FloatVector a0 = FloatVector.fromArray(S, p, q).fma(w0, b);
-        FloatVector a1 = FloatVector.fromArray(S, p, q + s1).fma(w0, b);
-        FloatVector a2 = FloatVector.fromArray(S, p, q + s2).fma(w0, b);
-        FloatVector a3 = FloatVector.fromArray(S, p, q + s3).fma(w0, b);
-        a0 = FloatVector.fromArray(S, p, q + t1).fma(w1, a0);
-        a1 = FloatVector.fromArray(S, p, q + t1 + s1).fma(w1, a1);
-        a2 = FloatVector.fromArray(S, p, q + t1 + s2).fma(w1, a2);
-        a3 = FloatVector.fromArray(S, p, q + t1 + s3).fma(w1, a3);
-        a0 = FloatVector.fromArray(S, p, q + t2).fma(w2, a0);
-        a1 = FloatVector.fromArray(S, p, q + t2 + s1).fma(w2, a1);
-        a2 = FloatVector.fromArray(S, p, q + t2 + s2).fma(w2, a2);
-        a3 = FloatVector.fromArray(S, p, q + t2 + s3).fma(w2, a3);
-        a0 = FloatVector.fromArray(S, p, q + t3).fma(w3, a0);
-        a1 = FloatVector.fromArray(S, p, q + t3 + s1).fma(w3, a1);
-        a2 = FloatVector.fromArray(S, p, q + t3 + s2).fma(w3, a2);
-        a3 = FloatVector.fromArray(S, p, q + t3 + s3).fma(w3, a3);
-        a0 = FloatVector.fromArray(S, p, q + t4).fma(w4, a0);
-        a1 = FloatVector.fromArray(S, p, q + t4 + s1).fma(w4, a1);
-        a2 = FloatVector.fromArray(S, p, q + t4 + s2).fma(w4, a2);
-        a3 = FloatVector.fromArray(S, p, q + t4 + s3).fma(w4, a3);
-        a0 = FloatVector.fromArray(S, p, q + t5).fma(w5, a0);
-        a1 = FloatVector.fromArray(S, p, q + t5 + s1).fma(w5, a1);
-        a2 = FloatVector.fromArray(S, p, q + t5 + s2).fma(w5, a2);
-        a3 = FloatVector.fromArray(S, p, q + t5 + s3).fma(w5, a3);
-        a0 = FloatVector.fromArray(S, p, q + t6).fma(w6, a0);
-        a1 = FloatVector.fromArray(S, p, q + t6 + s1).fma(w6, a1);
-        a2 = FloatVector.fromArray(S, p, q + t6 + s2).fma(w6, a2);
-        a3 = FloatVector.fromArray(S, p, q + t6 + s3).fma(w6, a3);
-        a0 = FloatVector.fromArray(S, p, q + t7).fma(w7, a0);
-        a1 = FloatVector.fromArray(S, p, q + t7 + s1).fma(w7, a1);
-        a2 = FloatVector.fromArray(S, p, q + t7 + s2).fma(w7, a2);
-        a3 = FloatVector.fromArray(S, p, q + t7 + s3).fma(w7, a3);
-        a0 = FloatVector.fromArray(S, p, q + t8).fma(w8, a0);
-        a1 = FloatVector.fromArray(S, p, q + t8 + s1).fma(w8, a1);
-        a2 = FloatVector.fromArray(S, p, q + t8 + s2).fma(w8, a2);
-        a3 = FloatVector.fromArray(S, p, q + t8 + s3).fma(w8, a3);
         int dc = d + c * V;
         a0.max(l).min(h).intoArray(out, dc);
         a1.max(l).min(h).intoArray(out, dc + V);
