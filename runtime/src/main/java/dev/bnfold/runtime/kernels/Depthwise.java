@@ -8,10 +8,10 @@ import java.util.Arrays;
  * multiplier. Any kernel size, stride, dilation and padding. {@link Conv#reference} is the
  * reference it is tested against.
  *
- * <p>Per input plane, the plane is first copied into scratch with its zero padding made explicit
- * (the padding is zeroed once per call: it is the same for every plane) and split by stride phase:
- * padded row r goes to row-phase {@code r % sh}, row {@code r / sh}; padded column c to
- * column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh * sw} sub-planes is
+ * <p>Planar path: per input plane, the plane is first copied into scratch with its zero padding
+ * made explicit (the padding is zeroed once per call: it is the same for every plane) and split by
+ * stride phase: padded row r goes to row-phase {@code r % sh}, row {@code r / sh}; padded column c
+ * to column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh * sw} sub-planes is
  * {@link #rows} x {@link #pitch}. Tap (kh, kw) of output (oh, ow) then reads sub-plane element
  * {@code (oh + kh*dh/sh, ow + kw*dw/sw)} of phase {@code (kh*dh % sh, kw*dw % sw)}: at flat index
  * {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]} from f. So the whole
@@ -20,6 +20,17 @@ import java.util.Arrays;
  * computed and dropped as the rows are copied out. Any other activation runs on the finished plane
  * while it is in cache.
  *
+ * <p>Channel-interleaved path (a plan with {@link #lanes} L {@code > 0}, for kernels with {@link
+ * DepthwiseKernel#lanes} L): L consecutive output channels at a time, in bands of {@link #band}
+ * output rows. The band's input rows of the L input channels are transposed into scratch pixel by
+ * pixel ({@code (rows, icols, L)}: padded pixel (r, c) holds the L channels at {@code (r * icols +
+ * c) * L}, the padding zero), so tap t of output (oh, ow) is the L floats at {@code (oh * sh *
+ * icols + ow * sw) * L + itaps[t]}: one L-wide load times the tap's per-channel weights, whatever
+ * the stride, and no per-plane edges or tails. The finished band ({@code (rows, ow, L)}, bias and
+ * clamp fused) is transposed back into the L output planes. It trades the planar path's per-plane
+ * costs for two transposes, so {@link #plan(ConvGeometry, DepthwiseKernel)} takes it for small
+ * planes and strided layers (see {@link #interleaves}).
+ *
  * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
  */
 public final class Depthwise {
@@ -27,7 +38,7 @@ public final class Depthwise {
   private static final int BAND_FLOATS = 16 * 1024;
 
   /** Output planes of at most this many pixels take the interleaved path (see interleaves). */
-  private static final int SMALL_PLANE = 100;
+  private static final int SMALL_PLANE = 196;
 
   private final ConvGeometry g;
   private final int rows; // rows of one phase sub-plane
@@ -150,8 +161,9 @@ public final class Depthwise {
    * the transposes (a gather per input pixel, about half a cycle per float); the planar path's is
    * per plane (padding, row copies, vector tails on short rows) plus the phase split at a stride.
    * Measured (KernelBenchmark {@code -p path=planar,interleaved}, AVX-512): interleaved wins on
-   * small output planes (7x7: 1.7x at 3x3) and on strided layers with few taps per input pixel (3x3
-   * stride 2: 1.2-3x), planar on large stride-1 planes (56x56: 1.8x) and on 5x5 stride 2 (1.4x).
+   * small output planes (7x7: 1.4x at 3x3, 2.4x at 5x5; 14x14: 1.1x) and on strided layers with few
+   * taps per input pixel (3x3 stride 2: 1.1-3.7x), planar on large stride-1 planes (56x56 and
+   * 112x112: 1.6-1.8x); 5x5 stride 2 on 56x56 measured even.
    */
   static boolean interleaves(ConvGeometry g, int lanes) {
     if (lanes <= 0 || g.m / g.c > lanes) {

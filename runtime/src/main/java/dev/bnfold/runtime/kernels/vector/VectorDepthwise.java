@@ -317,8 +317,8 @@ public final class VectorDepthwise implements DepthwiseKernel {
    * Two rows of four output pixels at a time: eight FMA chains (enough to cover the FMA latency on
    * two ports), each weight load serving eight; the last pair of rows and the last four columns
    * overlap the ones before. A single row, or rows narrower than four pixels, go one row of four or
-   * one pixel at a time ({@link #tapsInterleavedNarrow}); 3x3 keeps its nine weight vectors in
-   * registers ({@link #taps9Interleaved}).
+   * one pixel at a time ({@link #tapsInterleavedNarrow}). (A 3x3 copy with its nine weights in
+   * registers was too large for C2 on JDK 17 and ran 20x slower.)
    */
   @Override
   public void tapsInterleaved(
@@ -338,10 +338,6 @@ public final class VectorDepthwise implements DepthwiseKernel {
     if (rows < 2 || cols < 4) {
       tapsInterleavedNarrow(
           out, outOff, rows, cols, p, pOff, rowStep, colStep, taps, wb, wbOff, lo, hi);
-      return;
-    }
-    if (taps.length == 9) {
-      taps9Interleaved(out, outOff, rows, cols, p, pOff, rowStep, colStep, taps, wb, wbOff, lo, hi);
       return;
     }
     int nt = taps.length;
@@ -379,146 +375,6 @@ public final class VectorDepthwise implements DepthwiseKernel {
           a12 = FloatVector.fromArray(S, p, q1 + tt + s2).fma(wv, a12);
           a13 = FloatVector.fromArray(S, p, q1 + tt + s3).fma(wv, a13);
         }
-        int d0 = outOff + (r * cols + c) * V;
-        int d1 = d0 + cols * V;
-        a00.max(l).min(h).intoArray(out, d0);
-        a01.max(l).min(h).intoArray(out, d0 + V);
-        a02.max(l).min(h).intoArray(out, d0 + 2 * V);
-        a03.max(l).min(h).intoArray(out, d0 + 3 * V);
-        a10.max(l).min(h).intoArray(out, d1);
-        a11.max(l).min(h).intoArray(out, d1 + V);
-        a12.max(l).min(h).intoArray(out, d1 + 2 * V);
-        a13.max(l).min(h).intoArray(out, d1 + 3 * V);
-        if (c == cols - 4) {
-          break;
-        }
-      }
-      if (r == rows - 2) {
-        return;
-      }
-    }
-  }
-
-  /** {@link #tapsInterleaved} for nine taps, at least two rows and four columns. */
-  private static void taps9Interleaved(
-      float[] out,
-      int outOff,
-      int rows,
-      int cols,
-      float[] p,
-      int pOff,
-      int rowStep,
-      int colStep,
-      int[] taps,
-      float[] wb,
-      int wbOff,
-      float lo,
-      float hi) {
-    FloatVector b = FloatVector.fromArray(S, wb, wbOff + 9 * V);
-    FloatVector l = FloatVector.broadcast(S, lo);
-    FloatVector h = FloatVector.broadcast(S, hi);
-    FloatVector w0 = FloatVector.fromArray(S, wb, wbOff);
-    FloatVector w1 = FloatVector.fromArray(S, wb, wbOff + V);
-    FloatVector w2 = FloatVector.fromArray(S, wb, wbOff + 2 * V);
-    FloatVector w3 = FloatVector.fromArray(S, wb, wbOff + 3 * V);
-    FloatVector w4 = FloatVector.fromArray(S, wb, wbOff + 4 * V);
-    FloatVector w5 = FloatVector.fromArray(S, wb, wbOff + 5 * V);
-    FloatVector w6 = FloatVector.fromArray(S, wb, wbOff + 6 * V);
-    FloatVector w7 = FloatVector.fromArray(S, wb, wbOff + 7 * V);
-    FloatVector w8 = FloatVector.fromArray(S, wb, wbOff + 8 * V);
-    int t0 = taps[0], t1 = taps[1], t2 = taps[2], t3 = taps[3], t4 = taps[4];
-    int t5 = taps[5], t6 = taps[6], t7 = taps[7], t8 = taps[8];
-    int s1 = colStep, s2 = 2 * colStep, s3 = 3 * colStep;
-    for (int r = 0; ; r += 2) {
-      if (r > rows - 2) {
-        r = rows - 2; // the overlapping last pair of rows
-      }
-      for (int c = 0; ; c += 4) {
-        if (c > cols - 4) {
-          c = cols - 4;
-        }
-        int q0 = pOff + r * rowStep + c * colStep;
-        int q1 = q0 + rowStep;
-        FloatVector a00 = b;
-        FloatVector a01 = b;
-        FloatVector a02 = b;
-        FloatVector a03 = b;
-        FloatVector a10 = b;
-        FloatVector a11 = b;
-        FloatVector a12 = b;
-        FloatVector a13 = b;
-        a00 = FloatVector.fromArray(S, p, q0 + t0).fma(w0, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t0 + s1).fma(w0, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t0 + s2).fma(w0, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t0 + s3).fma(w0, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t0).fma(w0, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t0 + s1).fma(w0, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t0 + s2).fma(w0, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t0 + s3).fma(w0, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t1).fma(w1, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t1 + s1).fma(w1, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t1 + s2).fma(w1, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t1 + s3).fma(w1, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t1).fma(w1, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t1 + s1).fma(w1, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t1 + s2).fma(w1, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t1 + s3).fma(w1, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t2).fma(w2, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t2 + s1).fma(w2, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t2 + s2).fma(w2, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t2 + s3).fma(w2, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t2).fma(w2, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t2 + s1).fma(w2, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t2 + s2).fma(w2, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t2 + s3).fma(w2, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t3).fma(w3, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t3 + s1).fma(w3, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t3 + s2).fma(w3, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t3 + s3).fma(w3, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t3).fma(w3, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t3 + s1).fma(w3, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t3 + s2).fma(w3, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t3 + s3).fma(w3, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t4).fma(w4, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t4 + s1).fma(w4, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t4 + s2).fma(w4, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t4 + s3).fma(w4, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t4).fma(w4, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t4 + s1).fma(w4, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t4 + s2).fma(w4, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t4 + s3).fma(w4, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t5).fma(w5, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t5 + s1).fma(w5, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t5 + s2).fma(w5, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t5 + s3).fma(w5, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t5).fma(w5, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t5 + s1).fma(w5, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t5 + s2).fma(w5, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t5 + s3).fma(w5, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t6).fma(w6, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t6 + s1).fma(w6, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t6 + s2).fma(w6, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t6 + s3).fma(w6, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t6).fma(w6, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t6 + s1).fma(w6, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t6 + s2).fma(w6, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t6 + s3).fma(w6, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t7).fma(w7, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t7 + s1).fma(w7, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t7 + s2).fma(w7, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t7 + s3).fma(w7, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t7).fma(w7, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t7 + s1).fma(w7, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t7 + s2).fma(w7, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t7 + s3).fma(w7, a13);
-        a00 = FloatVector.fromArray(S, p, q0 + t8).fma(w8, a00);
-        a01 = FloatVector.fromArray(S, p, q0 + t8 + s1).fma(w8, a01);
-        a02 = FloatVector.fromArray(S, p, q0 + t8 + s2).fma(w8, a02);
-        a03 = FloatVector.fromArray(S, p, q0 + t8 + s3).fma(w8, a03);
-        a10 = FloatVector.fromArray(S, p, q1 + t8).fma(w8, a10);
-        a11 = FloatVector.fromArray(S, p, q1 + t8 + s1).fma(w8, a11);
-        a12 = FloatVector.fromArray(S, p, q1 + t8 + s2).fma(w8, a12);
-        a13 = FloatVector.fromArray(S, p, q1 + t8 + s3).fma(w8, a13);
         int d0 = outOff + (r * cols + c) * V;
         int d1 = d0 + cols * V;
         a00.max(l).min(h).intoArray(out, d0);
