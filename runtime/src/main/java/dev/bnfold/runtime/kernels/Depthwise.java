@@ -23,13 +23,14 @@ import java.util.Arrays;
  * <p>Channel-interleaved path (a plan with {@link #lanes} L {@code > 0}, for kernels with {@link
  * DepthwiseKernel#lanes} L): L consecutive output channels at a time, in bands of {@link #band}
  * output rows. The band's input rows of the L input channels are transposed into scratch pixel by
- * pixel ({@code (rows, icols, L)}: padded pixel (r, c) holds the L channels at {@code (r * icols +
- * c) * L}, the padding zero), so tap t of output (oh, ow) is the L floats at {@code (oh * sh *
- * icols + ow * sw) * L + itaps[t]}: one L-wide load times the tap's per-channel weights, whatever
- * the stride, and no per-plane edges or tails. The finished band ({@code (rows, ow, L)}, bias and
- * clamp fused) is transposed back into the L output planes. It trades the planar path's per-plane
- * costs for two transposes, so {@link #plan(ConvGeometry, DepthwiseKernel)} takes it for small
- * planes and strided layers (see {@link #interleaves}).
+ * pixel, into the same phase-split, zero-padded sub-planes as above but with L floats per element
+ * (lane l = channel l of the block): tap t of flat output f is then the L floats at {@code f * L +
+ * itaps[t]}, one L-wide load times the tap's per-channel weights, and the band is one flat run of
+ * {@code ((rows - 1) * pitch + ow) * L} floats (bias and clamp fused) with no per-plane edges or
+ * tails. The finished band is transposed back into the L output planes, dropping the {@code pitch -
+ * ow} columns between rows through {@link #map}. It trades the planar path's per-plane costs for
+ * two transposes (a gather per pixel), so {@link #plan(ConvGeometry, DepthwiseKernel)} takes it for
+ * small planes and strided layers (see {@link #interleaves}).
  *
  * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
  */
@@ -54,10 +55,11 @@ public final class Depthwise {
   // channel-interleaved path (lanes > 0)
   private final int lanes; // channels per block, 0 for the planar path
   private final int band; // output rows per band
-  private final int icols; // pixels per row of the interleaved padded input
-  private final int iin; // floats of the interleaved input band: ((band-1)*sh + (kh-1)*dh + 1) rows
-  private final int iout; // floats of the interleaved output band: band * ow pixels
-  private final int[] itaps; // (kh, kw): float offset of the tap from the output's first tap
+  private final int isub; // floats of one phase sub-plane of a band: (band + reach, pitch, lanes)
+  private final int iin; // floats of the band's sub-planes: sh * sw * isub
+  private final int iout; // floats of the band's flat output: ((band - 1) * pitch + ow) * lanes
+  private final int[] itaps; // (kh, kw): float offset of the tap from the flat output's
+  private final int[] map; // output pixel k of a band -> its float offset in the flat output
   private final int[][] index; // [(o0 % mult) * lanes + count - 1]: per-lane input plane offsets
 
   private Depthwise(ConvGeometry g, int lanes) {
@@ -90,19 +92,22 @@ public final class Depthwise {
     this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
     int oh1 = g.out[1];
     int ow1 = g.out[2];
-    int span = (g.k[1] - 1) * g.dilation[1] + 1; // input rows of one output row
-    this.icols = lanes == 0 ? 0 : (ow1 - 1) * sw + (g.k[2] - 1) * g.dilation[2] + 1;
+    int reach = (g.k[1] - 1) * g.dilation[1] / sh; // sub-plane rows beyond the band's outputs
+    int phases = sh * sw;
     this.band =
-        lanes == 0
-            ? 0
-            : Math.max(1, Math.min(oh1, (BAND_FLOATS / (icols * lanes) - span) / sh + 1));
-    this.iin = lanes == 0 ? 0 : Math.multiplyExact(((band - 1) * sh + span) * icols, lanes);
-    this.iout = lanes * band * ow1;
+        lanes == 0 ? 0 : Math.max(1, Math.min(oh1, BAND_FLOATS / (phases * pitch * lanes) - reach));
+    this.isub = lanes == 0 ? 0 : Math.multiplyExact((band + reach) * pitch, lanes);
+    this.iin = Math.multiplyExact(phases, isub);
+    this.iout = lanes == 0 ? 0 : ((band - 1) * pitch + ow1) * lanes;
     this.itaps = new int[lanes == 0 ? 0 : taps.length];
     for (int t = 0; t < itaps.length; t++) {
-      int kh = t / g.k[2];
-      int kw = t % g.k[2];
-      itaps[t] = (kh * g.dilation[1] * icols + kw * g.dilation[2]) * lanes;
+      int r = t / g.k[2] * g.dilation[1];
+      int c = t % g.k[2] * g.dilation[2];
+      itaps[t] = (r % sh * sw + c % sw) * isub + (r / sh * pitch + c / sw) * lanes;
+    }
+    this.map = new int[lanes == 0 ? 0 : band * ow1];
+    for (int k = 0; k < map.length; k++) {
+      map[k] = (k / ow1 * pitch + k % ow1) * lanes;
     }
     int mult = g.m / g.c;
     this.index = new int[lanes == 0 ? 0 : mult * lanes][];
@@ -316,13 +321,12 @@ public final class Depthwise {
     int ih1 = g.in[1];
     int iw1 = g.in[2];
     int sh = g.stride[1];
+    int sw = g.stride[2];
     int span = (g.k[1] - 1) * g.dilation[1] + 1;
     int ks = g.k[1] * g.k[2];
     int pt = g.padBegin[1];
     int pl = g.padBegin[2];
-    int rowFloats = icols * lanes;
-    int colLoI = Math.min(icols, pl); // interleaved columns [colLoI, colHiI) are inside the image
-    int colHiI = Math.min(icols, Math.max(colLoI, pl + iw1));
+    int rowFloats = pitch * lanes;
     int inBase = sOff;
     int outBase = sOff + iin;
     int wbBase = outBase + iout; // (ks + 1, lanes): per-lane weights of each tap, then the bias
@@ -348,29 +352,36 @@ public final class Depthwise {
         int inRows = (rows - 1) * sh + span;
         for (int j = 0; j < inRows; j++) {
           int ih = r0 * sh + j - pt;
-          int d = inBase + j * rowFloats;
-          if (ih < 0 || ih >= ih1) {
-            Arrays.fill(scratch, d, d + rowFloats, 0f);
-          } else {
-            kernel.interleave(
-                scratch, d + colLoI * lanes, x, xc + ih * iw1 + colLoI - pl, ix, colHiI - colLoI);
+          int d = inBase + j % sh * sw * isub + j / sh * rowFloats; // row j / sh of phase (j%sh, 0)
+          for (int cp = 0; cp < sw; cp++) {
+            int dc = d + cp * isub;
+            if (ih < 0 || ih >= ih1) {
+              Arrays.fill(scratch, dc, dc + rowFloats, 0f);
+            } else {
+              int lo0 = colLo[cp];
+              kernel.interleave(
+                  scratch,
+                  dc + lo0 * lanes,
+                  x,
+                  xc + ih * iw1 + lo0 * sw + cp - pl,
+                  sw,
+                  ix,
+                  colHi[cp] - lo0);
+            }
           }
         }
         kernel.tapsInterleaved(
             scratch,
             outBase,
-            rows,
-            ow1,
+            (rows - 1) * pitch + ow1,
             scratch,
             inBase,
-            sh * rowFloats,
-            g.stride[2] * lanes,
             itaps,
             scratch,
             wbBase,
             lo,
             hi);
-        kernel.deinterleave(y, yc + r0 * ow1, outPlane, scratch, outBase, rows * ow1, count);
+        kernel.deinterleave(y, yc + r0 * ow1, outPlane, scratch, outBase, map, rows * ow1, count);
       }
       if (epilogue != null && applyEpilogue) {
         for (int l = 0; l < count; l++) {

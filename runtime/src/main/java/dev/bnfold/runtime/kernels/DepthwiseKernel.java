@@ -49,48 +49,46 @@ public interface DepthwiseKernel {
 
   /**
    * Pixel-major copy of L = {@link #lanes} channel runs: {@code dst[dOff + p * L + l] = x[xOff +
-   * index[l] + p]} for p in [0, n), l in [0, L) (index: each lane's channel-plane offset).
+   * index[l] + p * step]} for p in [0, n), l in [0, L) (index: each lane's channel-plane offset;
+   * step: the column stride, which splits the stride phases).
    */
-  default void interleave(float[] dst, int dOff, float[] x, int xOff, int[] index, int n) {
+  default void interleave(
+      float[] dst, int dOff, float[] x, int xOff, int step, int[] index, int n) {
     int lanes = lanes();
     for (int l = 0; l < lanes; l++) {
       int src = xOff + index[l];
       for (int p = 0; p < n; p++) {
-        dst[dOff + p * lanes + l] = x[src + p];
+        dst[dOff + p * lanes + l] = x[src + p * step];
       }
     }
   }
 
   /**
-   * The inverse of {@link #interleave} for the first {@code count} lanes: {@code y[yOff + l * plane
-   * + p] = src[sOff + p * L + l]} for p in [0, n), l in [0, count).
+   * The inverse of {@link #interleave} for the first {@code count} lanes, through a pixel map:
+   * {@code y[yOff + l * plane + k] = src[sOff + map[k] + l]} for k in [0, n), l in [0, count).
    */
   default void deinterleave(
-      float[] y, int yOff, int plane, float[] src, int sOff, int n, int count) {
-    int lanes = lanes();
+      float[] y, int yOff, int plane, float[] src, int sOff, int[] map, int n, int count) {
     for (int l = 0; l < count; l++) {
       int d = yOff + l * plane;
-      for (int p = 0; p < n; p++) {
-        y[d + p] = src[sOff + p * lanes + l];
+      for (int k = 0; k < n; k++) {
+        y[d + k] = src[sOff + map[k] + l];
       }
     }
   }
 
   /**
-   * Correlation over an interleaved block, L = {@link #lanes}: for output row r in [0, rows),
-   * column c in [0, cols), lane l: {@code out[outOff + (r * cols + c) * L + l] = min(max(wb[wbOff +
-   * T * L + l] + sum over t of wb[wbOff + t * L + l] * p[pOff + r * rowStep + c * colStep + taps[t]
-   * + l], lo), hi)} with T = taps.length: the per-lane weights of tap t, then the per-lane bias.
+   * Multi-tap correlation over a flat run of n interleaved pixels, L = {@link #lanes}: {@code
+   * out[outOff + f * L + l] = min(max(wb[wbOff + T * L + l] + sum over t of wb[wbOff + t * L + l] *
+   * p[pOff + taps[t] + f * L + l], lo), hi)} for f in [0, n), l in [0, L), T = taps.length: the
+   * per-lane weights of each tap, then the per-lane bias.
    */
   default void tapsInterleaved(
       float[] out,
       int outOff,
-      int rows,
-      int cols,
+      int n,
       float[] p,
       int pOff,
-      int rowStep,
-      int colStep,
       int[] taps,
       float[] wb,
       int wbOff,
@@ -98,17 +96,13 @@ public interface DepthwiseKernel {
       float hi) {
     int lanes = lanes();
     int nt = taps.length;
-    for (int r = 0; r < rows; r++) {
-      for (int c = 0; c < cols; c++) {
-        int q = pOff + r * rowStep + c * colStep;
-        int d = outOff + (r * cols + c) * lanes;
-        for (int l = 0; l < lanes; l++) {
-          float a = wb[wbOff + nt * lanes + l];
-          for (int t = 0; t < nt; t++) {
-            a += wb[wbOff + t * lanes + l] * p[q + taps[t] + l];
-          }
-          out[d + l] = Math.min(Math.max(a, lo), hi);
+    for (int f = 0; f < n * lanes; f += lanes) {
+      for (int l = 0; l < lanes; l++) {
+        float a = wb[wbOff + nt * lanes + l];
+        for (int t = 0; t < nt; t++) {
+          a += wb[wbOff + t * lanes + l] * p[pOff + taps[t] + f + l];
         }
+        out[outOff + f + l] = Math.min(Math.max(a, lo), hi);
       }
     }
   }

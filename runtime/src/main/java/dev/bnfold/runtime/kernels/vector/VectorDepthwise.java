@@ -26,8 +26,6 @@ public final class VectorDepthwise implements DepthwiseKernel {
   private static final VectorShuffle<Float> ODD_LO = halves(1, true);
   private static final VectorShuffle<Float> ODD_HI = halves(1, false);
   private static final VectorMask<Float> HIGH = VectorMask.fromLong(S, -1L << (V / 2));
-  // lane i reads pixel i of an interleaved run: one channel's V consecutive pixels
-  private static final int[] PIXELS = pixels();
 
   /** Creates the kernel. */
   public VectorDepthwise() {}
@@ -281,190 +279,183 @@ public final class VectorDepthwise implements DepthwiseKernel {
 
   /** One gather per pixel: lane l from channel plane {@code index[l]}. */
   @Override
-  public void interleave(float[] dst, int dOff, float[] x, int xOff, int[] index, int n) {
+  public void interleave(float[] dst, int dOff, float[] x, int xOff, int step, int[] index, int n) {
     for (int p = 0; p < n; p++) {
-      FloatVector.fromArray(S, x, xOff + p, index, 0).intoArray(dst, dOff + p * V);
+      FloatVector.fromArray(S, x, xOff + p * step, index, 0).intoArray(dst, dOff + p * V);
     }
   }
 
   /**
-   * Per lane, one gather per V pixels (a gather measured twice the speed of a scatter), the last
-   * one overlapping; runs shorter than V go to the reference.
+   * One gather through the map per lane and V pixels, pixel blocks outside, lanes inside, the last
+   * block overlapping; runs shorter than V go to the reference.
    */
   @Override
   public void deinterleave(
-      float[] y, int yOff, int plane, float[] src, int sOff, int n, int count) {
+      float[] y, int yOff, int plane, float[] src, int sOff, int[] map, int n, int count) {
     if (n < V) {
-      DepthwiseKernel.super.deinterleave(y, yOff, plane, src, sOff, n, count);
+      DepthwiseKernel.super.deinterleave(y, yOff, plane, src, sOff, map, n, count);
       return;
     }
     int last = n - V;
-    for (int l = 0; l < count; l++) {
-      int d = yOff + l * plane;
-      for (int p = 0; ; p += V) {
-        if (p > last) {
-          p = last;
-        }
-        FloatVector.fromArray(S, src, sOff + p * V + l, PIXELS, 0).intoArray(y, d + p);
-        if (p == last) {
-          break;
-        }
+    for (int k = 0; ; k += V) {
+      if (k > last) {
+        k = last;
+      }
+      // all lanes of these V pixels while their V source lines are in L1
+      for (int l = 0; l < count; l++) {
+        FloatVector.fromArray(S, src, sOff + l, map, k).intoArray(y, yOff + l * plane + k);
+      }
+      if (k == last) {
+        break;
       }
     }
   }
 
   /**
-   * Two rows of four output pixels at a time: eight FMA chains (enough to cover the FMA latency on
-   * two ports), each weight load serving eight; the last pair of rows and the last four columns
-   * overlap the ones before. A single row, or rows narrower than four pixels, go one row of four or
-   * one pixel at a time ({@link #tapsInterleavedNarrow}). (A 3x3 copy with its nine weights in
-   * registers was too large for C2 on JDK 17 and ran 20x slower.)
+   * As {@link #taps} with per-lane weight vectors: four vectors (pixels) per step, the last step
+   * overlapping; 3x3 over a counted loop with the weights in registers ({@link #taps9Interleaved}).
    */
   @Override
   public void tapsInterleaved(
       float[] out,
       int outOff,
-      int rows,
-      int cols,
+      int n,
       float[] p,
       int pOff,
-      int rowStep,
-      int colStep,
       int[] taps,
       float[] wb,
       int wbOff,
       float lo,
       float hi) {
-    if (rows < 2 || cols < 4) {
-      tapsInterleavedNarrow(
-          out, outOff, rows, cols, p, pOff, rowStep, colStep, taps, wb, wbOff, lo, hi);
+    int nt = taps.length;
+    if (nt == 9 && n >= 4) {
+      taps9Interleaved(out, outOff, n, p, pOff, taps, wb, wbOff, lo, hi);
       return;
     }
-    int nt = taps.length;
     FloatVector b = FloatVector.fromArray(S, wb, wbOff + nt * V);
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
-    int s1 = colStep, s2 = 2 * colStep, s3 = 3 * colStep;
-    for (int r = 0; ; r += 2) {
-      if (r > rows - 2) {
-        r = rows - 2; // the overlapping last pair of rows
-      }
-      for (int c = 0; ; c += 4) {
-        if (c > cols - 4) {
-          c = cols - 4;
-        }
-        int q0 = pOff + r * rowStep + c * colStep;
-        int q1 = q0 + rowStep;
-        FloatVector a00 = b;
-        FloatVector a01 = b;
-        FloatVector a02 = b;
-        FloatVector a03 = b;
-        FloatVector a10 = b;
-        FloatVector a11 = b;
-        FloatVector a12 = b;
-        FloatVector a13 = b;
-        for (int t = 0; t < nt; t++) {
-          FloatVector wv = FloatVector.fromArray(S, wb, wbOff + t * V);
-          int tt = taps[t];
-          a00 = FloatVector.fromArray(S, p, q0 + tt).fma(wv, a00);
-          a01 = FloatVector.fromArray(S, p, q0 + tt + s1).fma(wv, a01);
-          a02 = FloatVector.fromArray(S, p, q0 + tt + s2).fma(wv, a02);
-          a03 = FloatVector.fromArray(S, p, q0 + tt + s3).fma(wv, a03);
-          a10 = FloatVector.fromArray(S, p, q1 + tt).fma(wv, a10);
-          a11 = FloatVector.fromArray(S, p, q1 + tt + s1).fma(wv, a11);
-          a12 = FloatVector.fromArray(S, p, q1 + tt + s2).fma(wv, a12);
-          a13 = FloatVector.fromArray(S, p, q1 + tt + s3).fma(wv, a13);
-        }
-        int d0 = outOff + (r * cols + c) * V;
-        int d1 = d0 + cols * V;
-        a00.max(l).min(h).intoArray(out, d0);
-        a01.max(l).min(h).intoArray(out, d0 + V);
-        a02.max(l).min(h).intoArray(out, d0 + 2 * V);
-        a03.max(l).min(h).intoArray(out, d0 + 3 * V);
-        a10.max(l).min(h).intoArray(out, d1);
-        a11.max(l).min(h).intoArray(out, d1 + V);
-        a12.max(l).min(h).intoArray(out, d1 + 2 * V);
-        a13.max(l).min(h).intoArray(out, d1 + 3 * V);
-        if (c == cols - 4) {
-          break;
-        }
-      }
-      if (r == rows - 2) {
-        return;
-      }
-    }
-  }
-
-  /** {@link #tapsInterleaved} one row of four pixels at a time, or pixel by pixel. */
-  private static void tapsInterleavedNarrow(
-      float[] out,
-      int outOff,
-      int rows,
-      int cols,
-      float[] p,
-      int pOff,
-      int rowStep,
-      int colStep,
-      int[] taps,
-      float[] wb,
-      int wbOff,
-      float lo,
-      float hi) {
-    int nt = taps.length;
-    FloatVector b = FloatVector.fromArray(S, wb, wbOff + nt * V);
-    FloatVector l = FloatVector.broadcast(S, lo);
-    FloatVector h = FloatVector.broadcast(S, hi);
-    for (int r = 0; r < rows; r++) {
-      int row = pOff + r * rowStep;
-      int d = outOff + r * cols * V;
-      if (cols < 4) {
-        for (int c = 0; c < cols; c++) {
-          FloatVector a = b;
-          int q = row + c * colStep;
-          for (int t = 0; t < nt; t++) {
-            a =
-                FloatVector.fromArray(S, p, q + taps[t])
-                    .fma(FloatVector.fromArray(S, wb, wbOff + t * V), a);
-          }
-          a.max(l).min(h).intoArray(out, d + c * V);
-        }
-        continue;
-      }
-      for (int c = 0; ; c += 4) {
-        if (c > cols - 4) {
-          c = cols - 4;
-        }
+    int size = n * V;
+    int f = 0;
+    if (n >= 4) {
+      int last = size - 4 * V;
+      while (true) {
         FloatVector a0 = b;
         FloatVector a1 = b;
         FloatVector a2 = b;
         FloatVector a3 = b;
-        int q = row + c * colStep;
         for (int t = 0; t < nt; t++) {
           FloatVector wv = FloatVector.fromArray(S, wb, wbOff + t * V);
-          int qt = q + taps[t];
-          a0 = FloatVector.fromArray(S, p, qt).fma(wv, a0);
-          a1 = FloatVector.fromArray(S, p, qt + colStep).fma(wv, a1);
-          a2 = FloatVector.fromArray(S, p, qt + 2 * colStep).fma(wv, a2);
-          a3 = FloatVector.fromArray(S, p, qt + 3 * colStep).fma(wv, a3);
+          int q = pOff + taps[t] + f;
+          a0 = FloatVector.fromArray(S, p, q).fma(wv, a0);
+          a1 = FloatVector.fromArray(S, p, q + V).fma(wv, a1);
+          a2 = FloatVector.fromArray(S, p, q + 2 * V).fma(wv, a2);
+          a3 = FloatVector.fromArray(S, p, q + 3 * V).fma(wv, a3);
         }
-        int dc = d + c * V;
-        a0.max(l).min(h).intoArray(out, dc);
-        a1.max(l).min(h).intoArray(out, dc + V);
-        a2.max(l).min(h).intoArray(out, dc + 2 * V);
-        a3.max(l).min(h).intoArray(out, dc + 3 * V);
-        if (c == cols - 4) {
-          break;
+        int d = outOff + f;
+        a0.max(l).min(h).intoArray(out, d);
+        a1.max(l).min(h).intoArray(out, d + V);
+        a2.max(l).min(h).intoArray(out, d + 2 * V);
+        a3.max(l).min(h).intoArray(out, d + 3 * V);
+        if (f == last) {
+          return;
         }
+        f = Math.min(f + 4 * V, last);
       }
+    }
+    for (; f < size; f += V) {
+      FloatVector a = b;
+      for (int t = 0; t < nt; t++) {
+        a =
+            FloatVector.fromArray(S, p, pOff + taps[t] + f)
+                .fma(FloatVector.fromArray(S, wb, wbOff + t * V), a);
+      }
+      a.max(l).min(h).intoArray(out, outOff + f);
     }
   }
 
-  private static int[] pixels() {
-    int[] ix = new int[V];
-    for (int i = 0; i < V; i++) {
-      ix[i] = i * V;
+  /** {@link #tapsInterleaved} for nine taps and {@code n >= 4}: as {@link #taps9x4}. */
+  private static void taps9Interleaved(
+      float[] out,
+      int outOff,
+      int n,
+      float[] p,
+      int pOff,
+      int[] taps,
+      float[] wb,
+      int wbOff,
+      float lo,
+      float hi) {
+    int o0 = pOff + taps[0];
+    int o1 = pOff + taps[1];
+    int o2 = pOff + taps[2];
+    int o3 = pOff + taps[3];
+    int o4 = pOff + taps[4];
+    int o5 = pOff + taps[5];
+    int o6 = pOff + taps[6];
+    int o7 = pOff + taps[7];
+    int o8 = pOff + taps[8];
+    FloatVector w0 = FloatVector.fromArray(S, wb, wbOff);
+    FloatVector w1 = FloatVector.fromArray(S, wb, wbOff + V);
+    FloatVector w2 = FloatVector.fromArray(S, wb, wbOff + 2 * V);
+    FloatVector w3 = FloatVector.fromArray(S, wb, wbOff + 3 * V);
+    FloatVector w4 = FloatVector.fromArray(S, wb, wbOff + 4 * V);
+    FloatVector w5 = FloatVector.fromArray(S, wb, wbOff + 5 * V);
+    FloatVector w6 = FloatVector.fromArray(S, wb, wbOff + 6 * V);
+    FloatVector w7 = FloatVector.fromArray(S, wb, wbOff + 7 * V);
+    FloatVector w8 = FloatVector.fromArray(S, wb, wbOff + 8 * V);
+    FloatVector b = FloatVector.fromArray(S, wb, wbOff + 9 * V);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int last = n * V - 4 * V;
+    for (int f = 0; ; f += 4 * V) {
+      if (f > last) {
+        f = last; // the overlapping last step
+      }
+      FloatVector a0 = FloatVector.fromArray(S, p, o0 + f).fma(w0, b);
+      FloatVector a1 = FloatVector.fromArray(S, p, o0 + f + V).fma(w0, b);
+      FloatVector a2 = FloatVector.fromArray(S, p, o0 + f + 2 * V).fma(w0, b);
+      FloatVector a3 = FloatVector.fromArray(S, p, o0 + f + 3 * V).fma(w0, b);
+      a0 = FloatVector.fromArray(S, p, o1 + f).fma(w1, a0);
+      a1 = FloatVector.fromArray(S, p, o1 + f + V).fma(w1, a1);
+      a2 = FloatVector.fromArray(S, p, o1 + f + 2 * V).fma(w1, a2);
+      a3 = FloatVector.fromArray(S, p, o1 + f + 3 * V).fma(w1, a3);
+      a0 = FloatVector.fromArray(S, p, o2 + f).fma(w2, a0);
+      a1 = FloatVector.fromArray(S, p, o2 + f + V).fma(w2, a1);
+      a2 = FloatVector.fromArray(S, p, o2 + f + 2 * V).fma(w2, a2);
+      a3 = FloatVector.fromArray(S, p, o2 + f + 3 * V).fma(w2, a3);
+      a0 = FloatVector.fromArray(S, p, o3 + f).fma(w3, a0);
+      a1 = FloatVector.fromArray(S, p, o3 + f + V).fma(w3, a1);
+      a2 = FloatVector.fromArray(S, p, o3 + f + 2 * V).fma(w3, a2);
+      a3 = FloatVector.fromArray(S, p, o3 + f + 3 * V).fma(w3, a3);
+      a0 = FloatVector.fromArray(S, p, o4 + f).fma(w4, a0);
+      a1 = FloatVector.fromArray(S, p, o4 + f + V).fma(w4, a1);
+      a2 = FloatVector.fromArray(S, p, o4 + f + 2 * V).fma(w4, a2);
+      a3 = FloatVector.fromArray(S, p, o4 + f + 3 * V).fma(w4, a3);
+      a0 = FloatVector.fromArray(S, p, o5 + f).fma(w5, a0);
+      a1 = FloatVector.fromArray(S, p, o5 + f + V).fma(w5, a1);
+      a2 = FloatVector.fromArray(S, p, o5 + f + 2 * V).fma(w5, a2);
+      a3 = FloatVector.fromArray(S, p, o5 + f + 3 * V).fma(w5, a3);
+      a0 = FloatVector.fromArray(S, p, o6 + f).fma(w6, a0);
+      a1 = FloatVector.fromArray(S, p, o6 + f + V).fma(w6, a1);
+      a2 = FloatVector.fromArray(S, p, o6 + f + 2 * V).fma(w6, a2);
+      a3 = FloatVector.fromArray(S, p, o6 + f + 3 * V).fma(w6, a3);
+      a0 = FloatVector.fromArray(S, p, o7 + f).fma(w7, a0);
+      a1 = FloatVector.fromArray(S, p, o7 + f + V).fma(w7, a1);
+      a2 = FloatVector.fromArray(S, p, o7 + f + 2 * V).fma(w7, a2);
+      a3 = FloatVector.fromArray(S, p, o7 + f + 3 * V).fma(w7, a3);
+      a0 = FloatVector.fromArray(S, p, o8 + f).fma(w8, a0);
+      a1 = FloatVector.fromArray(S, p, o8 + f + V).fma(w8, a1);
+      a2 = FloatVector.fromArray(S, p, o8 + f + 2 * V).fma(w8, a2);
+      a3 = FloatVector.fromArray(S, p, o8 + f + 3 * V).fma(w8, a3);
+      a0.max(l).min(h).intoArray(out, outOff + f);
+      a1.max(l).min(h).intoArray(out, outOff + f + V);
+      a2.max(l).min(h).intoArray(out, outOff + f + 2 * V);
+      a3.max(l).min(h).intoArray(out, outOff + f + 3 * V);
+      if (f == last) {
+        return;
+      }
     }
-    return ix;
   }
 
   /** Lanes {@code 2i + parity} moved to lane i of the low (or j + V/2 of the high) half. */
