@@ -208,6 +208,41 @@ public final class Depthwise {
   }
 
   /**
+   * Units of work for {@link #runJobs}: one per output plane on the planar path, one per block of
+   * up to {@link #lanes} channels of one image on the interleaved path (so that a split of the jobs
+   * across workers never cuts a block).
+   */
+  public int jobs() {
+    return lanes == 0 ? g.n * g.m : g.n * ((g.m + lanes - 1) / lanes);
+  }
+
+  /** {@link #run} over the output planes of jobs {@code [job0, job1)} (see {@link #jobs}). */
+  public void runJobs(
+      DepthwiseKernel kernel,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      float[] scratch,
+      int sOff,
+      int job0,
+      int job1) {
+    int plane0 = job0;
+    int plane1 = job1;
+    if (lanes > 0) {
+      int blocks = (g.m + lanes - 1) / lanes; // per image
+      plane0 = job0 / blocks * g.m + job0 % blocks * lanes;
+      plane1 = job1 / blocks * g.m + Math.min(g.m, job1 % blocks * lanes);
+    }
+    run(kernel, y, yOff, x, xOff, w, wOff, b, bOff, epilogue, scratch, sOff, plane0, plane1);
+  }
+
+  /**
    * Output planes {@code [plane0, plane1)} of (image, output channel), in {@code N * M} order;
    * ranges may run on different threads given separate scratch regions ({@link #scratchSize} floats
    * at {@code sOff}). {@code b} and {@code epilogue} may be null; a clamp epilogue is fused into

@@ -185,14 +185,38 @@ class DepthwiseTest {
         Arrays.fill(scratch, Float.NaN);
         float[] got = new float[ySize + 4];
         Arrays.fill(got, Float.NaN);
-        int split = r.nextInt(planes + 1);
         // x and w at offsets too, as in a frame's arena
         float[] xo = shifted(x, 3);
         float[] wo = shifted(w, 2);
         float[] bo = b == null ? null : shifted(b, 1);
-        dw.run(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
-        dw.run(
-            kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5 + stride, split, planes);
+        if (e == 1) { // as ConvOp runs it: split by jobs
+          int jobs = dw.jobs();
+          int split = r.nextInt(jobs + 1);
+          dw.runJobs(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
+          dw.runJobs(
+              kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5 + stride, split, jobs);
+        } else { // split anywhere, cutting channel blocks
+          int split = r.nextInt(planes + 1);
+          dw.run(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
+          for (int i = 4 + split * g.outPlane(); i < got.length; i++) {
+            assertTrue(Float.isNaN(got[i]), "wrote beyond its planes: " + describe(g));
+          }
+          dw.run(
+              kernel,
+              got,
+              4,
+              xo,
+              3,
+              wo,
+              2,
+              bo,
+              1,
+              epilogues[e],
+              scratch,
+              5 + stride,
+              split,
+              planes);
+        }
         assertClose(
             expected[e],
             Arrays.copyOfRange(got, 4, 4 + ySize),
