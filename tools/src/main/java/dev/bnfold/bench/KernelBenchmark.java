@@ -36,7 +36,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=vector4,vector8,scalar
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark.dw -p path=planar,interleaved,auto
  * </pre>
+ *
+ * <p>The {@code dw*} states time a depthwise layer through one of {@link Depthwise}'s two paths
+ * ({@code path}): the one ConvOp plans ({@code auto}), the planar or the channel-interleaved one.
  *
  * <p>The {@code conv3x3_*} pairs time the same ResNet-18 3x3 stride-1 layer through the direct path
  * (im2col or gather) and through Winograd F(4x4, 3x3), whose score counts the direct convolution's
