@@ -17,8 +17,10 @@ import java.util.Arrays;
  * {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]} from f. So the whole
  * plane is one unit-stride multi-tap correlation over {@code (oh-1) * pitch + ow} flat outputs
  * ({@link DepthwiseKernel#taps}, bias and clamp fused), the {@code pitch - ow} columns between rows
- * computed and dropped as the rows are copied out. Any other activation runs on the finished plane
- * while it is in cache.
+ * computed and dropped as the rows are copied out. 3x3 at stride 1 without dilation instead runs
+ * {@link DepthwiseKernel#rows3x3} over the padded plane, row by row straight into the output, if
+ * the kernel prefers it (the vector kernel, which shares each loaded input row between two output
+ * rows). Any other activation runs on the finished plane while it is in cache.
  *
  * <p>Channel-interleaved path (a plan with {@link #lanes} L {@code > 0}, for kernels with {@link
  * DepthwiseKernel#lanes} L): L consecutive output channels at a time, in bands of {@link #band}
@@ -52,6 +54,7 @@ public final class Depthwise {
   private final int[] colHi;
   private final int split0; // at stride 2: columns [split0, split1) inside in both phases
   private final int split1;
+  private final boolean rows3x3; // 3x3, stride 1, dilation 1: DepthwiseKernel#rows3x3 applies
   // channel-interleaved path (lanes > 0)
   private final int lanes; // channels per block, 0 for the planar path
   private final int band; // output rows per band
@@ -90,6 +93,13 @@ public final class Depthwise {
     }
     this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
     this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
+    this.rows3x3 =
+        g.k[1] == 3
+            && g.k[2] == 3
+            && sh == 1
+            && sw == 1
+            && g.dilation[1] == 1
+            && g.dilation[2] == 1;
     int oh1 = g.out[1];
     int ow1 = g.out[2];
     int reach = (g.k[1] - 1) * g.dilation[1] / sh; // sub-plane rows beyond the band's outputs
@@ -310,7 +320,10 @@ public final class Depthwise {
       }
       int yc = yOff + (n * g.m + o) * outPlane;
       float bias = b == null ? 0f : b[bOff + o];
-      if (direct) {
+      if (rows3x3 && kernel.prefersRows3x3()) {
+        kernel.rows3x3(
+            y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
+      } else if (direct) {
         kernel.taps(y, yc, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
       } else {
         kernel.taps(scratch, fOff, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);

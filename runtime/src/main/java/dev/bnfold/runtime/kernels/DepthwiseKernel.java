@@ -40,6 +40,55 @@ public interface DepthwiseKernel {
   void split2(float[] dst, int even, int odd, float[] x, int xOff, int n);
 
   /**
+   * Whether {@link Depthwise} should run 3x3 stride-1 planes through {@link #rows3x3} rather than
+   * the flat {@link #taps} run: true where the kernel's own rows3x3 is the faster one.
+   */
+  default boolean prefersRows3x3() {
+    return false;
+  }
+
+  /**
+   * 3x3, stride 1, dilation 1 over a zero-padded plane, row by row straight into the output: {@code
+   * y[yOff + r * yPitch + c] = min(max(bias + sum over kh, kw of w[wOff + 3 * kh + kw] * p[pOff +
+   * (r + kh) * pPitch + c + kw], lo), hi)} for r in [0, rows), c in [0, cols). The default sums one
+   * kernel row per pass over the output row (three unit-stride loops that superword vectorizes).
+   */
+  default void rows3x3(
+      float[] y,
+      int yOff,
+      int yPitch,
+      int rows,
+      int cols,
+      float[] p,
+      int pOff,
+      int pPitch,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi) {
+    float w0 = w[wOff], w1 = w[wOff + 1], w2 = w[wOff + 2];
+    float w3 = w[wOff + 3], w4 = w[wOff + 4], w5 = w[wOff + 5];
+    float w6 = w[wOff + 6], w7 = w[wOff + 7], w8 = w[wOff + 8];
+    for (int r = 0; r < rows; r++) {
+      int d = yOff + r * yPitch;
+      int q0 = pOff + r * pPitch;
+      int q1 = q0 + pPitch;
+      int q2 = q1 + pPitch;
+      for (int c = 0; c < cols; c++) {
+        y[d + c] = bias + w0 * p[q0 + c] + w1 * p[q0 + c + 1] + w2 * p[q0 + c + 2];
+      }
+      for (int c = 0; c < cols; c++) {
+        y[d + c] += w3 * p[q1 + c] + w4 * p[q1 + c + 1] + w5 * p[q1 + c + 2];
+      }
+      for (int c = 0; c < cols; c++) {
+        float s = y[d + c] + w6 * p[q2 + c] + w7 * p[q2 + c + 1] + w8 * p[q2 + c + 2];
+        y[d + c] = Math.min(Math.max(s, lo), hi);
+      }
+    }
+  }
+
+  /**
    * Channels per block of the interleaved path, 0 if this kernel runs only the planar path. The
    * default methods below work for any positive value.
    */

@@ -226,6 +226,40 @@ class DepthwiseTest {
     }
   }
 
+  /** Both kernels' row-wise 3x3 (the vector one and the default) against its formula. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void rows3x3MatchesItsFormula(DepthwiseKernel kernel) {
+    Random r = new Random(13);
+    for (int rows = 1; rows <= 5; rows++) {
+      for (int cols = 1; cols <= 40; cols += 1 + r.nextInt(3)) {
+        int pPitch = cols + 2 + r.nextInt(3);
+        int yPitch = cols + r.nextInt(3);
+        float[] p = random(r, 3 + (rows + 2) * pPitch);
+        float[] w = random(r, 11);
+        float[] y = new float[2 + rows * yPitch];
+        Arrays.fill(y, Float.NaN);
+        kernel.rows3x3(y, 2, yPitch, rows, cols, p, 3, pPitch, w, 2, 0.25f, -0.5f, 0.75f);
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < yPitch; j++) {
+            String at = kernel.name() + " " + rows + "x" + cols + " at " + i + "," + j;
+            if (j >= cols) {
+              assertTrue(Float.isNaN(y[2 + i * yPitch + j]), "wrote outside: " + at);
+              continue;
+            }
+            double s = 0.25;
+            for (int kh = 0; kh < 3; kh++) {
+              for (int kw = 0; kw < 3; kw++) {
+                s += w[2 + 3 * kh + kw] * p[3 + (i + kh) * pPitch + j + kw];
+              }
+            }
+            assertEquals(Math.min(Math.max(s, -0.5), 0.75), y[2 + i * yPitch + j], 1e-5, at);
+          }
+        }
+      }
+    }
+  }
+
   /** Both kernels' even/odd split, over lengths around the vector width and odd offsets. */
   @ParameterizedTest(name = "{0}")
   @MethodSource("kernels")
