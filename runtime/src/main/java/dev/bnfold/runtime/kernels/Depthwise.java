@@ -320,7 +320,7 @@ public final class Depthwise {
       }
       int yc = yOff + (n * g.m + o) * outPlane;
       float bias = b == null ? 0f : b[bOff + o];
-      if (rows3x3 && kernel.prefersRows3x3()) {
+      if (rows3x3 && kernel.prefersRows3x3(ow1)) {
         kernel.rows3x3(
             y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
       } else if (direct) {

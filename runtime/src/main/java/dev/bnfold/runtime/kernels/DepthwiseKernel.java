@@ -40,10 +40,11 @@ public interface DepthwiseKernel {
   void split2(float[] dst, int even, int odd, float[] x, int xOff, int n);
 
   /**
-   * Whether {@link Depthwise} should run 3x3 stride-1 planes through {@link #rows3x3} rather than
-   * the flat {@link #taps} run: true where the kernel's own rows3x3 is the faster one.
+   * Whether {@link Depthwise} should run 3x3 stride-1 planes of {@code cols} output columns through
+   * {@link #rows3x3} rather than the flat {@link #taps} run: true where the kernel's own rows3x3 is
+   * the faster one.
    */
-  default boolean prefersRows3x3() {
+  default boolean prefersRows3x3(int cols) {
     return false;
   }
 

@@ -272,9 +272,10 @@ public final class VectorDepthwise implements DepthwiseKernel {
     ScalarDepthwiseKernel.split2Scalar(dst, even + i, odd + i, x, xOff + 2 * i, n - i);
   }
 
+  /** Rows of at least one vector (narrower ones would take the default). */
   @Override
-  public boolean prefersRows3x3() {
-    return true;
+  public boolean prefersRows3x3(int cols) {
+    return cols >= V;
   }
 
   /**
