@@ -37,7 +37,7 @@ import java.util.Arrays;
  * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
  */
 public final class Depthwise {
-  /** Target floats of the interleaved input band (a quarter of a 256 KiB L2 share). */
+  /** Target floats of the interleaved input band: 64 KiB, the best of 16-128 KiB measured. */
   private static final int BAND_FLOATS = 16 * 1024;
 
   /** Output planes of at most this many pixels take the interleaved path (see interleaves). */
@@ -61,7 +61,7 @@ public final class Depthwise {
   private final int isub; // floats of one phase sub-plane of a band: (band + reach, pitch, lanes)
   private final int iin; // floats of the band's sub-planes: sh * sw * isub
   private final int iout; // floats of the band's flat output: ((band - 1) * pitch + ow) * lanes
-  private final int[] itaps; // (kh, kw): float offset of the tap from the flat output's
+  private final int[] itaps; // (kh, kw): float offset of the tap from its flat output's
   private final int[] map; // output pixel k of a band -> its float offset in the flat output
   private final int[][] index; // [(o0 % mult) * lanes + count - 1]: per-lane input plane offsets
 
@@ -150,7 +150,8 @@ public final class Depthwise {
 
   /**
    * The plan for geometry g (which must satisfy {@link #isDepthwise}) that runs fastest with {@code
-   * kernel}: the channel-interleaved path if the kernel has one, else the planar path.
+   * kernel}: the channel-interleaved path if the kernel has one and it pays ({@link #interleaves}),
+   * else the planar path.
    */
   public static Depthwise plan(ConvGeometry g, DepthwiseKernel kernel) {
     return plan(g, interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
@@ -172,13 +173,15 @@ public final class Depthwise {
   }
 
   /**
-   * Whether the interleaved path in blocks of {@code lanes} channels pays for g. Its fixed cost is
-   * the transposes (a gather per input pixel, about half a cycle per float); the planar path's is
-   * per plane (padding, row copies, vector tails on short rows) plus the phase split at a stride.
-   * Measured (KernelBenchmark {@code -p path=planar,interleaved}, AVX-512): interleaved wins on
-   * small output planes (7x7: 1.4x at 3x3, 2.4x at 5x5; 14x14: 1.1x) and on strided layers with few
-   * taps per input pixel (3x3 stride 2: 1.1-3.7x), planar on large stride-1 planes (56x56 and
-   * 112x112: 1.6-1.8x); 5x5 stride 2 on 56x56 measured even.
+   * Whether the interleaved path in blocks of {@code lanes} channels pays for g (at most {@code
+   * lanes} output channels per input channel). Its fixed cost is the two transposes (a gather per
+   * pixel, about half a cycle per float); the planar path's is per plane (padding, row copies,
+   * vector tails on short rows) plus the phase split at a stride. Measured side by side
+   * (KernelBenchmark {@code -p path=planar,interleaved}, AVX-512, 1 thread): interleaved wins on
+   * output planes up to 14x14 (3x3 on 7x7 1.6x, 5x5 on 7x7 1.6-1.8x, 3x3 on 14x14 1.3x, 5x5 on
+   * 14x14 even) and on strided layers with few taps per input pixel (3x3 stride 2: 1.1x on 112x112,
+   * 1.5x on 56x56, 3.1x on 14x14); planar wins on larger stride-1 planes (3x3 on 56x56 1.8x, on
+   * 112x112 2.2x); 5x5 stride 2 on 56x56 measured even.
    */
   static boolean interleaves(ConvGeometry g, int lanes) {
     if (lanes <= 0 || g.m / g.c > lanes) {
@@ -209,7 +212,10 @@ public final class Depthwise {
     return pitch;
   }
 
-  /** Scratch floats {@link #run} needs per worker: the padded planes, then the flat output. */
+  /**
+   * Scratch floats {@link #run} needs per worker: the padded planes, then the flat output; on the
+   * interleaved path the band's sub-planes, its flat output, then the block's weights and bias.
+   */
   public int scratchSize() {
     if (lanes > 0) {
       return Math.addExact(Math.addExact(iin, iout), (g.kernelSize() + 1) * lanes);
