@@ -37,7 +37,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <pre>
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark
  * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark -p impl=vector4,vector8,scalar
+ * java -cp tools/target/bnfold.jar org.openjdk.jmh.Main KernelBenchmark.dw -p path=planar,interleaved,auto
  * </pre>
+ *
+ * <p>The {@code dw*} states time a depthwise layer through one of {@link Depthwise}'s two paths
+ * ({@code path}): the one ConvOp plans ({@code auto}), the planar or the channel-interleaved one.
  *
  * <p>The {@code conv3x3_*} pairs time the same ResNet-18 3x3 stride-1 layer through the direct path
  * (im2col or gather) and through Winograd F(4x4, 3x3), whose score counts the direct convolution's
@@ -196,7 +200,7 @@ public class KernelBenchmark {
       b = random(r, m);
       pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
-      dw = Depthwise.isDepthwise(g) ? Depthwise.plan(g) : null;
+      dw = Depthwise.isDepthwise(g) ? depthwisePlan() : null;
       gather = dw == null && GatherConv.applies(g, kern) ? GatherConv.plan(g, kern, 1) : null;
       scratch =
           new float
@@ -209,9 +213,11 @@ public class KernelBenchmark {
       Conv.reference(ref, 0, x, 0, w, 0, b, 0, g);
       String what = "conv c=" + c + " m=" + m + " " + hw + "x" + hw + " k" + k + " s" + stride;
       check(ref, y, what);
-      java.util.Arrays.fill(y, Float.NaN);
-      runIm2col();
-      check(ref, y, "im2col " + what);
+      if (dw == null) { // the packed path, timed by the *_im2col benchmarks
+        java.util.Arrays.fill(y, Float.NaN);
+        runIm2col();
+        check(ref, y, "im2col " + what);
+      }
       if (Winograd.applies(g)) {
         u = new float[Winograd.transformedWeightSize(g, kern.nr())];
         Winograd.transformWeights(u, w, 0, g, kern.nr());
@@ -229,6 +235,11 @@ public class KernelBenchmark {
         runWinogradResidual();
         check(refRes, y, "winograd residual+relu " + what);
       }
+    }
+
+    /** The depthwise plan ConvOp makes for g. */
+    Depthwise depthwisePlan() {
+      return Depthwise.plan(g, Kernels.depthwiseFor(kern));
     }
 
     /** The direct path ConvOp takes without Winograd: depthwise, gather or im2col GEMM. */
@@ -367,9 +378,37 @@ public class KernelBenchmark {
     }
   }
 
+  /**
+   * A depthwise convolution; {@code path}: {@code auto} (the plan ConvOp makes), {@code planar}
+   * (the phase-split planar path) or {@code interleaved} (channel blocks of the kernel's lanes).
+   */
+  @State(Scope.Thread)
+  public abstract static class DwState extends ConvState {
+    @Param({"auto"})
+    public String path;
+
+    @Override
+    Depthwise depthwisePlan() {
+      switch (path) {
+        case "auto":
+          return super.depthwisePlan();
+        case "planar":
+          return Depthwise.plan(g);
+        case "interleaved":
+          return Depthwise.plan(g, Kernels.depthwiseFor(kern).lanes());
+        default:
+          throw new IllegalArgumentException("path " + path);
+      }
+    }
+
+    void setUp(Impl impl, int c, int hw, int k, int stride) {
+      setUp(impl, c, c, c, hw, k, stride);
+    }
+  }
+
   /** MobileNetV2 depthwise 3x3 stride 1: 144 channels on 56x56. */
   @State(Scope.Thread)
-  public static class Depthwise1 extends ConvState {
+  public static class Depthwise1 extends DwState {
     static final int FLOPS = 2 * 144 * 56 * 56 * 9;
 
     @Setup
@@ -380,7 +419,7 @@ public class KernelBenchmark {
 
   /** MobileNetV2 depthwise 3x3 stride 1 on a short row: 384 channels on 14x14. */
   @State(Scope.Thread)
-  public static class Depthwise14 extends ConvState {
+  public static class Depthwise14 extends DwState {
     static final int FLOPS = 2 * 384 * 14 * 14 * 9;
 
     @Setup
@@ -391,7 +430,7 @@ public class KernelBenchmark {
 
   /** MobileNetV2 depthwise 3x3 stride 2: 96 channels, 112x112 to 56x56. */
   @State(Scope.Thread)
-  public static class Depthwise2 extends ConvState {
+  public static class Depthwise2 extends DwState {
     static final int FLOPS = 2 * 96 * 56 * 56 * 9;
 
     @Setup
@@ -402,7 +441,7 @@ public class KernelBenchmark {
 
   /** MobileNetV2 depthwise 3x3 stride 1 on the last stage: 960 channels on 7x7. */
   @State(Scope.Thread)
-  public static class Depthwise7 extends ConvState {
+  public static class Depthwise7 extends DwState {
     static final int FLOPS = 2 * 960 * 7 * 7 * 9;
 
     @Setup
@@ -413,7 +452,7 @@ public class KernelBenchmark {
 
   /** EfficientNet-B0 depthwise 5x5 stride 1: 672 channels on 14x14. */
   @State(Scope.Thread)
-  public static class Depthwise5x5 extends ConvState {
+  public static class Depthwise5x5 extends DwState {
     static final int FLOPS = 2 * 672 * 14 * 14 * 25;
 
     @Setup
@@ -424,7 +463,7 @@ public class KernelBenchmark {
 
   /** EfficientNet-B0 depthwise 5x5 stride 2: 144 channels, 56x56 to 28x28. */
   @State(Scope.Thread)
-  public static class Depthwise5x5s2 extends ConvState {
+  public static class Depthwise5x5s2 extends DwState {
     static final int FLOPS = 2 * 144 * 28 * 28 * 25;
 
     @Setup
@@ -435,12 +474,58 @@ public class KernelBenchmark {
 
   /** MobileNetV3-Small / MnasNet depthwise 5x5 stride 1: 576 channels on 7x7. */
   @State(Scope.Thread)
-  public static class Depthwise5x5x7 extends ConvState {
+  public static class Depthwise5x5x7 extends DwState {
     static final int FLOPS = 2 * 576 * 7 * 7 * 25;
 
     @Setup
     public void setUp(Impl impl) {
       setUp(impl, 576, 576, 576, 7, 5, 1);
+    }
+  }
+
+  /** MobileNetV2 depthwise 3x3 stride 1 on the largest plane: 32 channels on 112x112. */
+  @State(Scope.Thread)
+  public static class Depthwise112 extends DwState {
+    static final int FLOPS = 2 * 32 * 112 * 112 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 32, 112, 3, 1);
+    }
+  }
+
+  /** MobileNetV2 depthwise 3x3 stride 2: 144 channels, 56x56 to 28x28. */
+  @State(Scope.Thread)
+  public static class Depthwise2x56 extends DwState {
+    static final int FLOPS = 2 * 144 * 28 * 28 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 144, 56, 3, 2);
+    }
+  }
+
+  /** MobileNetV2 depthwise 3x3 stride 2 on a small plane: 576 channels, 14x14 to 7x7. */
+  @State(Scope.Thread)
+  public static class Depthwise2x14 extends DwState {
+    static final int FLOPS = 2 * 576 * 7 * 7 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 576, 14, 3, 2);
+    }
+  }
+
+  /**
+   * ShuffleNetV2 x0.5 depthwise 3x3 stride 2 with fewer channels than a block: 24, 56x56 to 28x28.
+   */
+  @State(Scope.Thread)
+  public static class DepthwiseShuffle extends DwState {
+    static final int FLOPS = 2 * 24 * 28 * 28 * 9;
+
+    @Setup
+    public void setUp(Impl impl) {
+      setUp(impl, 24, 56, 3, 2);
     }
   }
 
@@ -721,6 +806,34 @@ public class KernelBenchmark {
   @Benchmark
   @OperationsPerInvocation(Depthwise5x5x7.FLOPS / 1000)
   public float[] dw5x5s1_576_7(Depthwise5x5x7 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise112.FLOPS / 1000)
+  public float[] dw3x3s1_32_112(Depthwise112 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise2x56.FLOPS / 1000)
+  public float[] dw3x3s2_144_56(Depthwise2x56 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(Depthwise2x14.FLOPS / 1000)
+  public float[] dw3x3s2_576_14(Depthwise2x14 s) {
+    s.run();
+    return s.y;
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(DepthwiseShuffle.FLOPS / 1000)
+  public float[] dw3x3s2_24_56(DepthwiseShuffle s) {
     s.run();
     return s.y;
   }

@@ -8,21 +8,41 @@ import java.util.Arrays;
  * multiplier. Any kernel size, stride, dilation and padding. {@link Conv#reference} is the
  * reference it is tested against.
  *
- * <p>Per input plane, the plane is first copied into scratch with its zero padding made explicit
- * (the padding is zeroed once per call: it is the same for every plane) and split by stride phase:
- * padded row r goes to row-phase {@code r % sh}, row {@code r / sh}; padded column c to
- * column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh * sw} sub-planes is
+ * <p>Planar path: per input plane, the plane is first copied into scratch with its zero padding
+ * made explicit (the padding is zeroed once per call: it is the same for every plane) and split by
+ * stride phase: padded row r goes to row-phase {@code r % sh}, row {@code r / sh}; padded column c
+ * to column-phase {@code c % sw}, column {@code c / sw}; each of the {@code sh * sw} sub-planes is
  * {@link #rows} x {@link #pitch}. Tap (kh, kw) of output (oh, ow) then reads sub-plane element
  * {@code (oh + kh*dh/sh, ow + kw*dw/sw)} of phase {@code (kh*dh % sh, kw*dw % sw)}: at flat index
  * {@code f = oh * pitch + ow}, every tap is the fixed offset {@code taps[t]} from f. So the whole
  * plane is one unit-stride multi-tap correlation over {@code (oh-1) * pitch + ow} flat outputs
  * ({@link DepthwiseKernel#taps}, bias and clamp fused), the {@code pitch - ow} columns between rows
- * computed and dropped as the rows are copied out. Any other activation runs on the finished plane
- * while it is in cache.
+ * computed and dropped as the rows are copied out. 3x3 at stride 1 without dilation instead runs
+ * {@link DepthwiseKernel#rows3x3} over the padded plane, row by row straight into the output, if
+ * the kernel prefers it (the vector kernel, which shares each loaded input row between two output
+ * rows). Any other activation runs on the finished plane while it is in cache.
+ *
+ * <p>Channel-interleaved path (a plan with {@link #lanes} L {@code > 0}, for kernels with {@link
+ * DepthwiseKernel#lanes} L): L consecutive output channels at a time, in bands of {@link #band}
+ * output rows. The band's input rows of the L input channels are transposed into scratch pixel by
+ * pixel, into the same phase-split, zero-padded sub-planes as above but with L floats per element
+ * (lane l = channel l of the block): tap t of flat output f is then the L floats at {@code f * L +
+ * itaps[t]}, one L-wide load times the tap's per-channel weights, and the band is one flat run of
+ * {@code ((rows - 1) * pitch + ow) * L} floats (bias and clamp fused) with no per-plane edges or
+ * tails. The finished band is transposed back into the L output planes, dropping the {@code pitch -
+ * ow} columns between rows through {@link #map}. It trades the planar path's per-plane costs for
+ * two transposes (a gather per pixel), so {@link #plan(ConvGeometry, DepthwiseKernel)} takes it for
+ * small planes and strided layers (see {@link #interleaves}).
  *
  * <p>Created per geometry ({@link #plan}) at bind time, so the hot path allocates nothing.
  */
 public final class Depthwise {
+  /** Target floats of the interleaved input band: 64 KiB, the best of 16-128 KiB measured. */
+  private static final int BAND_FLOATS = 16 * 1024;
+
+  /** Output planes of at most this many pixels take the interleaved path (see interleaves). */
+  private static final int SMALL_PLANE = 196;
+
   private final ConvGeometry g;
   private final int rows; // rows of one phase sub-plane
   private final int pitch; // row pitch of the sub-planes and of the flat output
@@ -34,9 +54,20 @@ public final class Depthwise {
   private final int[] colHi;
   private final int split0; // at stride 2: columns [split0, split1) inside in both phases
   private final int split1;
+  private final boolean rows3x3; // 3x3, stride 1, dilation 1: DepthwiseKernel#rows3x3 applies
+  // channel-interleaved path (lanes > 0)
+  private final int lanes; // channels per block, 0 for the planar path
+  private final int band; // output rows per band
+  private final int isub; // floats of one phase sub-plane of a band: (band + reach, pitch, lanes)
+  private final int iin; // floats of the band's sub-planes: sh * sw * isub
+  private final int iout; // floats of the band's flat output: ((band - 1) * pitch + ow) * lanes
+  private final int[] itaps; // (kh, kw): float offset of the tap from its flat output's
+  private final int[] map; // output pixel k of a band -> its float offset in the flat output
+  private final int[][] index; // [(o0 % mult) * lanes + count - 1]: per-lane input plane offsets
 
-  private Depthwise(ConvGeometry g) {
+  private Depthwise(ConvGeometry g, int lanes) {
     this.g = g;
+    this.lanes = lanes;
     int sh = g.stride[1];
     int sw = g.stride[2];
     this.rows = g.out[1] + (g.k[1] - 1) * g.dilation[1] / sh;
@@ -62,6 +93,43 @@ public final class Depthwise {
     }
     this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
     this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
+    this.rows3x3 =
+        g.k[1] == 3
+            && g.k[2] == 3
+            && sh == 1
+            && sw == 1
+            && g.dilation[1] == 1
+            && g.dilation[2] == 1;
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    int reach = (g.k[1] - 1) * g.dilation[1] / sh; // sub-plane rows beyond the band's outputs
+    int phases = sh * sw;
+    this.band =
+        lanes == 0 ? 0 : Math.max(1, Math.min(oh1, BAND_FLOATS / (phases * pitch * lanes) - reach));
+    this.isub = lanes == 0 ? 0 : Math.multiplyExact((band + reach) * pitch, lanes);
+    this.iin = Math.multiplyExact(phases, isub);
+    this.iout = lanes == 0 ? 0 : ((band - 1) * pitch + ow1) * lanes;
+    this.itaps = new int[lanes == 0 ? 0 : taps.length];
+    for (int t = 0; t < itaps.length; t++) {
+      int r = t / g.k[2] * g.dilation[1];
+      int c = t % g.k[2] * g.dilation[2];
+      itaps[t] = (r % sh * sw + c % sw) * isub + (r / sh * pitch + c / sw) * lanes;
+    }
+    this.map = new int[lanes == 0 ? 0 : band * ow1];
+    for (int k = 0; k < map.length; k++) {
+      map[k] = (k / ow1 * pitch + k % ow1) * lanes;
+    }
+    int mult = g.m / g.c;
+    this.index = new int[lanes == 0 ? 0 : mult * lanes][];
+    for (int ph = 0; ph < index.length / Math.max(1, lanes); ph++) {
+      for (int count = 1; count <= lanes; count++) {
+        int[] ix = new int[lanes];
+        for (int l = 0; l < lanes; l++) {
+          ix[l] = (ph + Math.min(l, count - 1)) / mult * g.inPlane();
+        }
+        index[ph * lanes + count - 1] = ix;
+      }
+    }
   }
 
   /** True if {@link #plan} applies: one input channel per group (C == group), 2-D. */
@@ -75,12 +143,58 @@ public final class Depthwise {
         && g.out[2] > 0;
   }
 
-  /** The plan for geometry g, which must satisfy {@link #isDepthwise}. */
+  /** The planar plan for geometry g, which must satisfy {@link #isDepthwise}. */
   public static Depthwise plan(ConvGeometry g) {
+    return plan(g, 0);
+  }
+
+  /**
+   * The plan for geometry g (which must satisfy {@link #isDepthwise}) that runs fastest with {@code
+   * kernel}: the channel-interleaved path if the kernel has one and it pays ({@link #interleaves}),
+   * else the planar path.
+   */
+  public static Depthwise plan(ConvGeometry g, DepthwiseKernel kernel) {
+    return plan(g, interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
+  }
+
+  /**
+   * The plan for geometry g, which must satisfy {@link #isDepthwise}: the planar path if {@code
+   * lanes == 0}, else the channel-interleaved path in blocks of {@code lanes} channels, run by
+   * kernels whose {@link DepthwiseKernel#lanes} is {@code lanes}.
+   */
+  public static Depthwise plan(ConvGeometry g, int lanes) {
     if (!isDepthwise(g)) {
       throw new IllegalArgumentException("not a depthwise convolution");
     }
-    return new Depthwise(g);
+    if (lanes < 0) {
+      throw new IllegalArgumentException("lanes " + lanes);
+    }
+    return new Depthwise(g, lanes);
+  }
+
+  /**
+   * Whether the interleaved path in blocks of {@code lanes} channels pays for g (at most {@code
+   * lanes} output channels per input channel). Its fixed cost is the two transposes (a gather per
+   * pixel, about half a cycle per float); the planar path's is per plane (padding, row copies,
+   * vector tails on short rows) plus the phase split at a stride. Measured side by side
+   * (KernelBenchmark {@code -p path=planar,interleaved}, AVX-512, 1 thread): interleaved wins on
+   * output planes up to 14x14 (3x3 on 7x7 1.6x, 5x5 on 7x7 1.6-1.8x, 3x3 on 14x14 1.3x, 5x5 on
+   * 14x14 even) and on strided layers with few taps per input pixel (3x3 stride 2: 1.1x on 112x112,
+   * 1.5x on 56x56, 3.1x on 14x14); planar wins on larger stride-1 planes (3x3 on 56x56 1.8x, on
+   * 112x112 2.2x); 5x5 stride 2 on 56x56 measured even.
+   */
+  static boolean interleaves(ConvGeometry g, int lanes) {
+    if (lanes <= 0 || g.m / g.c > lanes) {
+      return false;
+    }
+    int taps = g.k[1] * g.k[2];
+    int strides = g.stride[1] * g.stride[2];
+    return g.outPlane() <= SMALL_PLANE || taps <= 3 * strides;
+  }
+
+  /** Channels per block of the interleaved path; 0 if this plan runs the planar path. */
+  public int lanes() {
+    return lanes;
   }
 
   /** The geometry planned for. */
@@ -98,9 +212,50 @@ public final class Depthwise {
     return pitch;
   }
 
-  /** Scratch floats {@link #run} needs per worker: the padded planes, then the flat output. */
+  /**
+   * Scratch floats {@link #run} needs per worker: the padded planes, then the flat output; on the
+   * interleaved path the band's sub-planes, its flat output, then the block's weights and bias.
+   */
   public int scratchSize() {
+    if (lanes > 0) {
+      return Math.addExact(Math.addExact(iin, iout), (g.kernelSize() + 1) * lanes);
+    }
     return Math.addExact(padded, pitch == g.out[2] ? 0 : flat);
+  }
+
+  /**
+   * Units of work for {@link #runJobs}: one per output plane on the planar path, one per block of
+   * up to {@link #lanes} channels of one image on the interleaved path (so that a split of the jobs
+   * across workers never cuts a block).
+   */
+  public int jobs() {
+    return lanes == 0 ? g.n * g.m : g.n * ((g.m + lanes - 1) / lanes);
+  }
+
+  /** {@link #run} over the output planes of jobs {@code [job0, job1)} (see {@link #jobs}). */
+  public void runJobs(
+      DepthwiseKernel kernel,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      float[] scratch,
+      int sOff,
+      int job0,
+      int job1) {
+    int plane0 = job0;
+    int plane1 = job1;
+    if (lanes > 0) {
+      int blocks = (g.m + lanes - 1) / lanes; // per image
+      plane0 = job0 / blocks * g.m + job0 % blocks * lanes;
+      plane1 = job1 / blocks * g.m + Math.min(g.m, job1 % blocks * lanes);
+    }
+    run(kernel, y, yOff, x, xOff, w, wOff, b, bOff, epilogue, scratch, sOff, plane0, plane1);
   }
 
   /**
@@ -132,6 +287,31 @@ public final class Depthwise {
     float[] clamp = epilogue == null ? null : epilogue.clampBounds();
     float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
     float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
+    if (lanes > 0) {
+      if (kernel.lanes() != lanes) {
+        throw new IllegalArgumentException(
+            "planned for " + lanes + " lanes, kernel " + kernel.name() + " has " + kernel.lanes());
+      }
+      runInterleaved(
+          kernel,
+          y,
+          yOff,
+          x,
+          xOff,
+          w,
+          wOff,
+          b,
+          bOff,
+          epilogue,
+          clamp == null,
+          lo,
+          hi,
+          scratch,
+          sOff,
+          plane0,
+          plane1);
+      return;
+    }
     boolean direct = pitch == ow1; // the flat run is the output plane
     int fOff = sOff + padded;
     if (plane1 > plane0) {
@@ -146,7 +326,10 @@ public final class Depthwise {
       }
       int yc = yOff + (n * g.m + o) * outPlane;
       float bias = b == null ? 0f : b[bOff + o];
-      if (direct) {
+      if (rows3x3 && kernel.prefersRows3x3(ow1)) {
+        kernel.rows3x3(
+            y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
+      } else if (direct) {
         kernel.taps(y, yc, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
       } else {
         kernel.taps(scratch, fOff, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
@@ -157,6 +340,109 @@ public final class Depthwise {
       if (epilogue != null && clamp == null) {
         epilogue.apply(y, yc, outPlane);
       }
+    }
+  }
+
+  /**
+   * {@link #run} on the interleaved path: blocks of up to {@link #lanes} consecutive output
+   * channels of one image (a block cut short by the range or the image repeats its last channel in
+   * the spare lanes and writes back only its own), each in bands of {@link #band} output rows.
+   */
+  private void runInterleaved(
+      DepthwiseKernel kernel,
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      int wOff,
+      float[] b,
+      int bOff,
+      Epilogue epilogue,
+      boolean applyEpilogue,
+      float lo,
+      float hi,
+      float[] scratch,
+      int sOff,
+      int plane0,
+      int plane1) {
+    int lanes = this.lanes;
+    int mult = g.m / g.c;
+    int inPlane = g.inPlane();
+    int outPlane = g.outPlane();
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    int ih1 = g.in[1];
+    int iw1 = g.in[2];
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    int span = (g.k[1] - 1) * g.dilation[1] + 1;
+    int ks = g.k[1] * g.k[2];
+    int pt = g.padBegin[1];
+    int pl = g.padBegin[2];
+    int rowFloats = pitch * lanes;
+    int inBase = sOff;
+    int outBase = sOff + iin;
+    int wbBase = outBase + iout; // (ks + 1, lanes): per-lane weights of each tap, then the bias
+    if (plane1 > plane0) {
+      Arrays.fill(scratch, inBase, inBase + iin, 0f); // the column padding; rows write the rest
+    }
+    for (int plane = plane0; plane < plane1; ) {
+      int n = plane / g.m;
+      int o0 = plane % g.m;
+      int count = Math.min(lanes, Math.min(plane1 - plane, g.m - o0));
+      for (int l = 0; l < lanes; l++) {
+        int o = o0 + Math.min(l, count - 1);
+        for (int t = 0; t < ks; t++) {
+          scratch[wbBase + t * lanes + l] = w[wOff + o * ks + t];
+        }
+        scratch[wbBase + ks * lanes + l] = b == null ? 0f : b[bOff + o];
+      }
+      int[] ix = index[o0 % mult * lanes + count - 1];
+      int xc = xOff + (n * g.c + o0 / mult) * inPlane;
+      int yc = yOff + (n * g.m + o0) * outPlane;
+      for (int r0 = 0; r0 < oh1; r0 += band) {
+        int rows = Math.min(band, oh1 - r0);
+        int inRows = (rows - 1) * sh + span;
+        for (int j = 0; j < inRows; j++) {
+          int ih = r0 * sh + j - pt;
+          int d = inBase + j % sh * sw * isub + j / sh * rowFloats; // row j / sh of phase (j%sh, 0)
+          for (int cp = 0; cp < sw; cp++) {
+            int dc = d + cp * isub;
+            if (ih < 0 || ih >= ih1) {
+              Arrays.fill(scratch, dc, dc + rowFloats, 0f);
+            } else {
+              int lo0 = colLo[cp];
+              kernel.interleave(
+                  scratch,
+                  dc + lo0 * lanes,
+                  x,
+                  xc + ih * iw1 + lo0 * sw + cp - pl,
+                  sw,
+                  ix,
+                  colHi[cp] - lo0);
+            }
+          }
+        }
+        kernel.tapsInterleaved(
+            scratch,
+            outBase,
+            (rows - 1) * pitch + ow1,
+            scratch,
+            inBase,
+            itaps,
+            scratch,
+            wbBase,
+            lo,
+            hi);
+        kernel.deinterleave(y, yc + r0 * ow1, outPlane, scratch, outBase, map, rows * ow1, count);
+      }
+      if (epilogue != null && applyEpilogue) {
+        for (int l = 0; l < count; l++) {
+          epilogue.apply(y, yc + l * outPlane, outPlane);
+        }
+      }
+      plane += count;
     }
   }
 

@@ -371,14 +371,13 @@ final class ConvOp extends Op {
     }
     // ---- end gemv ------------------------------------------------------------------------------
     if (packedW != null && Depthwise.isDepthwise(g)) {
-      int planes = g.n * g.m;
-      Depthwise dw = Depthwise.plan(g);
       DepthwiseKernel k = Kernels.depthwiseFor(gemm);
+      Depthwise dw = Depthwise.plan(g, k);
       b.needScratch(dw.scratchSize());
-      b.kernel("depthwise-" + k.name());
+      b.kernel("depthwise-" + k.name() + (dw.lanes() > 0 ? "-interleaved" : ""));
       Parallel.FrameBody body =
           (f, wk, from, to) ->
-              dw.run(
+              dw.runJobs(
                   k,
                   f.buf[iy],
                   f.off[iy],
@@ -393,7 +392,7 @@ final class ConvOp extends Op {
                   wk * f.scratchStride,
                   from,
                   to);
-      return f -> f.parallel.forRange(f, planes, body);
+      return f -> f.parallel.forRange(f, dw.jobs(), body);
     }
     // ---- Winograd F(4x4, 3x3): 3x3 stride-1 dense convs with enough channels and tiles ----
     if (winograd && Winograd.pays(g)) {

@@ -4,6 +4,7 @@ import static dev.bnfold.runtime.kernels.KernelTestSupport.assertClose;
 import static dev.bnfold.runtime.kernels.KernelTestSupport.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -50,6 +52,11 @@ class DepthwiseTest {
     {1, 2, 1, 7, 64, 1, 1, 2, 1, 0}, // 1x1 stride 2: pitch == ow, written in place
     {1, 2, 1, 9, 140, 3, 3, 2, 1, 1}, // wide rows (pitch > 64): padding zeroed row by row
     {1, 2, 1, 6, 80, 5, 5, 1, 1, 2},
+    {1, 37, 1, 14, 14, 3, 3, 2, 1, 1}, // interleaved: two full channel blocks and a partial one
+    {2, 20, 1, 7, 7, 5, 5, 1, 1, 2}, // a block crossing the image boundary is cut there
+    {1, 18, 1, 3, 2, 3, 3, 1, 1, 1}, // rows narrower than four pixels
+    {1, 17, 1, 40, 33, 3, 3, 1, 1, 1}, // interleaved bands of output rows
+    {1, 9, 2, 9, 9, 3, 3, 2, 1, 1}, // multiplier 2: lanes read shared input channels
   };
 
   static Stream<DepthwiseKernel> kernels() {
@@ -61,19 +68,79 @@ class DepthwiseTest {
     return ks.stream();
   }
 
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("kernels")
-  void matchesReference(DepthwiseKernel kernel) {
+  /** A kernel and the lanes it is planned with (0: the planar path). */
+  static Stream<Arguments> paths() {
+    List<Arguments> ps = new ArrayList<>();
+    ps.add(Arguments.of(Kernels.scalarDepthwise(), 0));
+    // the interface's plain-Java interleaved reference, with block widths that divide nothing
+    ps.add(Arguments.of(new ReferenceInterleaved(3), 3));
+    ps.add(Arguments.of(new ReferenceInterleaved(8), 8));
+    DepthwiseKernel v = Kernels.vectorDepthwise();
+    if (v != null) {
+      ps.add(Arguments.of(v, 0));
+      ps.add(Arguments.of(v, v.lanes()));
+    }
+    return ps.stream();
+  }
+
+  /** The scalar planar kernel with the default (reference) interleaved methods for L lanes. */
+  private static final class ReferenceInterleaved implements DepthwiseKernel {
+    private final int lanes;
+
+    ReferenceInterleaved(int lanes) {
+      this.lanes = lanes;
+    }
+
+    @Override
+    public String name() {
+      return "reference-interleaved-" + lanes;
+    }
+
+    @Override
+    public int lanes() {
+      return lanes;
+    }
+
+    @Override
+    public void taps(
+        float[] y,
+        int yOff,
+        int n,
+        float[] p,
+        int pOff,
+        int[] taps,
+        float[] w,
+        int wOff,
+        float bias,
+        float lo,
+        float hi) {
+      ScalarDepthwiseKernel.tapsScalar(y, yOff, n, p, pOff, taps, w, wOff, bias, lo, hi);
+    }
+
+    @Override
+    public void split2(float[] dst, int even, int odd, float[] x, int xOff, int n) {
+      ScalarDepthwiseKernel.split2Scalar(dst, even, odd, x, xOff, n);
+    }
+
+    @Override
+    public String toString() {
+      return name();
+    }
+  }
+
+  @ParameterizedTest(name = "{0} lanes {1}")
+  @MethodSource("paths")
+  void matchesReference(DepthwiseKernel kernel, int lanes) {
     Random r = new Random(11);
     List<ConvGeometry> gs = new ArrayList<>();
     for (int[] c : CASES) {
       gs.add(geometry(c));
     }
-    int[] kernelSizes = {3, 5, 7};
-    while (gs.size() < CASES.length + 60) {
-      int k = kernelSizes[r.nextInt(3)];
+    int[] kernelSizes = {3, 5, 7, 1 + r.nextInt(7)};
+    while (gs.size() < CASES.length + 80) {
+      int k = kernelSizes[r.nextInt(4)];
       int kw = r.nextInt(6) == 0 ? 1 + r.nextInt(7) : k;
-      int s = 1 + r.nextInt(2);
+      int s = r.nextInt(6) == 0 ? 3 : 1 + r.nextInt(2);
       int d = r.nextInt(5) == 0 ? 2 : 1;
       int p = r.nextInt(k / 2 + 1);
       int h = 1 + r.nextInt(r.nextBoolean() ? 9 : 40);
@@ -81,14 +148,15 @@ class DepthwiseTest {
       if (h + 2 * p < (k - 1) * d + 1 || w + 2 * p < (kw - 1) * d + 1) {
         continue;
       }
-      int c = 2 + r.nextInt(4);
-      int mult = r.nextInt(4) == 0 ? 2 : 1;
+      int c = 2 + r.nextInt(r.nextBoolean() ? 4 : 40); // fewer and more channels than a block
+      int mult = r.nextInt(4) == 0 ? 2 + r.nextInt(2) : 1;
       gs.add(geometry(new int[] {1 + r.nextInt(2), c, mult, h, w, k, kw, s, d, p}));
     }
     gs.add(asymmetric());
     for (ConvGeometry g : gs) {
       assertTrue(Depthwise.isDepthwise(g), describe(g));
-      Depthwise dw = Depthwise.plan(g);
+      Depthwise dw = Depthwise.plan(g, lanes);
+      assertEquals(lanes, dw.lanes());
       float[] x = random(r, g.n * g.c * g.inPlane());
       float[] w = random(r, g.m * g.kernelSize());
       float[] b = r.nextBoolean() ? random(r, g.m) : null;
@@ -117,19 +185,77 @@ class DepthwiseTest {
         Arrays.fill(scratch, Float.NaN);
         float[] got = new float[ySize + 4];
         Arrays.fill(got, Float.NaN);
-        int split = r.nextInt(planes + 1);
         // x and w at offsets too, as in a frame's arena
         float[] xo = shifted(x, 3);
         float[] wo = shifted(w, 2);
         float[] bo = b == null ? null : shifted(b, 1);
-        dw.run(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
-        dw.run(
-            kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5 + stride, split, planes);
+        if (e == 1) { // as ConvOp runs it: split by jobs
+          int jobs = dw.jobs();
+          int split = r.nextInt(jobs + 1);
+          dw.runJobs(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
+          dw.runJobs(
+              kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5 + stride, split, jobs);
+        } else { // split anywhere, cutting channel blocks
+          int split = r.nextInt(planes + 1);
+          dw.run(kernel, got, 4, xo, 3, wo, 2, bo, 1, epilogues[e], scratch, 5, 0, split);
+          for (int i = 4 + split * g.outPlane(); i < got.length; i++) {
+            assertTrue(Float.isNaN(got[i]), "wrote beyond its planes: " + describe(g));
+          }
+          dw.run(
+              kernel,
+              got,
+              4,
+              xo,
+              3,
+              wo,
+              2,
+              bo,
+              1,
+              epilogues[e],
+              scratch,
+              5 + stride,
+              split,
+              planes);
+        }
         assertClose(
             expected[e],
             Arrays.copyOfRange(got, 4, 4 + ySize),
             ySize,
             kernel.name() + " epilogue " + e + " bias " + (b != null) + " " + describe(g));
+      }
+    }
+  }
+
+  /** Both kernels' row-wise 3x3 (the vector one and the default) against its formula. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void rows3x3MatchesItsFormula(DepthwiseKernel kernel) {
+    Random r = new Random(13);
+    for (int rows = 1; rows <= 5; rows++) {
+      for (int cols = 1; cols <= 40; cols += 1 + r.nextInt(3)) {
+        int pPitch = cols + 2 + r.nextInt(3);
+        int yPitch = cols + r.nextInt(3);
+        float[] p = random(r, 3 + (rows + 2) * pPitch);
+        float[] w = random(r, 11);
+        float[] y = new float[2 + rows * yPitch];
+        Arrays.fill(y, Float.NaN);
+        kernel.rows3x3(y, 2, yPitch, rows, cols, p, 3, pPitch, w, 2, 0.25f, -0.5f, 0.75f);
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < yPitch; j++) {
+            String at = kernel.name() + " " + rows + "x" + cols + " at " + i + "," + j;
+            if (j >= cols) {
+              assertTrue(Float.isNaN(y[2 + i * yPitch + j]), "wrote outside: " + at);
+              continue;
+            }
+            double s = 0.25;
+            for (int kh = 0; kh < 3; kh++) {
+              for (int kw = 0; kw < 3; kw++) {
+                s += w[2 + 3 * kh + kw] * p[3 + (i + kh) * pPitch + j + kw];
+              }
+            }
+            assertEquals(Math.min(Math.max(s, -0.5), 0.75), y[2 + i * yPitch + j], 1e-5, at);
+          }
+        }
       }
     }
   }
@@ -150,6 +276,37 @@ class DepthwiseTest {
       }
       assertTrue(Float.isNaN(dst[0]) && Float.isNaN(dst[2 + 2 * n]), "wrote outside, n=" + n);
     }
+  }
+
+  @Test
+  void plansThePathTheKernelCanRun() {
+    ConvGeometry large = geometry(new int[] {1, 144, 1, 56, 56, 3, 3, 1, 1, 1});
+    ConvGeometry strided = geometry(new int[] {1, 144, 1, 56, 56, 3, 3, 2, 1, 1});
+    ConvGeometry small = geometry(new int[] {1, 960, 1, 7, 7, 3, 3, 1, 1, 1});
+    ConvGeometry wide = geometry(new int[] {1, 4, 40, 7, 7, 3, 3, 1, 1, 1}); // multiplier 40
+    for (ConvGeometry g : List.of(large, strided, small, wide)) {
+      assertEquals(0, Depthwise.plan(g, Kernels.scalarDepthwise()).lanes(), describe(g));
+      assertEquals(0, Depthwise.plan(g).lanes(), describe(g));
+    }
+    assertEquals(0, Depthwise.plan(large, new ReferenceInterleaved(16)).lanes());
+    assertEquals(16, Depthwise.plan(strided, new ReferenceInterleaved(16)).lanes());
+    assertEquals(16, Depthwise.plan(small, new ReferenceInterleaved(16)).lanes());
+    assertEquals(0, Depthwise.plan(wide, new ReferenceInterleaved(16)).lanes());
+  }
+
+  @Test
+  void interleavedPlanRefusesAKernelOfOtherLanes() {
+    ConvGeometry g = geometry(new int[] {1, 4, 1, 5, 5, 3, 3, 1, 1, 1});
+    Depthwise dw = Depthwise.plan(g, 3);
+    float[] y = new float[g.m * g.outPlane()];
+    float[] x = new float[g.c * g.inPlane()];
+    float[] w = new float[g.m * g.kernelSize()];
+    float[] scratch = new float[dw.scratchSize()];
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            dw.run(
+                new ReferenceInterleaved(4), y, 0, x, 0, w, 0, null, 0, null, scratch, 0, 0, g.m));
   }
 
   @Test
