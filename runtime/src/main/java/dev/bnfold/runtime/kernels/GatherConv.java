@@ -229,6 +229,22 @@ public final class GatherConv {
     boolean fillAll = pitch <= 64;
     if (fillAll) {
       Arrays.fill(scratch, c0 * chan, c1 * chan, 0f);
+      if (sh == 1 && sw == 1) { // one plane per channel: just its image rows
+        int r0 = Math.min(subRows, pt);
+        int r1 = Math.max(r0, Math.min(subRows, ih1 + pt));
+        int len = colHi[0] - colLo[0];
+        for (int ci = c0; ci < c1; ci++) {
+          int xc = xOff + (n * g.c + ci) * g.inPlane() + colLo[0] - pl;
+          int d = ci * chan + colLo[0];
+          for (int j = r0; j < r1; j++) {
+            System.arraycopy(x, xc + (j - pt) * iw1, scratch, d + j * pitch, len);
+          }
+        }
+        if (c1 == g.c) {
+          Arrays.fill(scratch, g.c * chan, padFloats, 0f);
+        }
+        return;
+      }
     }
     for (int ci = c0; ci < c1; ci++) {
       int base = ci * chan;
