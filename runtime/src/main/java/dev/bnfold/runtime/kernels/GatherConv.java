@@ -36,6 +36,17 @@ public final class GatherConv {
   private static final int MAX_BLOCK = 1024;
 
   /**
+   * Output bytes (per group) beyond which a pointwise conv goes row panel by row panel: the output
+   * then streams to memory, and writing eight rows at a time beats reusing a B panel across all
+   * rows, which writes every row at once (MobileNetV2's 16->96 on 112x112: 450 against 650 us
+   * column panel by column panel, and 600 packed).
+   */
+  private static final long L2_BYTES = 2L << 20;
+
+  /** Floats of B per block when row panels go outer: 48 KiB, read from L1 by every row panel. */
+  private static final int PANEL_OUTER_FLOATS = 12288;
+
+  /**
    * Edge columns computed one by one ({@link GemmMicroKernel#tileNarrow}) rather than in a tile of
    * half width: column by column costs about one cycle per k step each, a half tile about four.
    */
@@ -49,6 +60,7 @@ public final class GatherConv {
   private final int nr;
   private final DepthwiseKernel split; // its split2 deinterleaves stride-2 rows
   private final boolean pointwise;
+  private final boolean panelOuter; // pointwise: row panels outer, column panels inner
   private final int cg;
   private final int mg;
   private final int k; // GEMM depth: cg * kernel taps
@@ -132,6 +144,10 @@ public final class GatherConv {
     int width = Math.max(1, Math.min(MAX_BLOCK / nr, BLOCK_FLOATS / Math.max(1, k) / nr)) * nr;
     // a narrow plane is one block: its weights are then streamed once, not once per block
     width = Math.max(width, Math.min(panels * nr, 4 * nr));
+    this.panelOuter = pointwise && outputBeyondL2(g);
+    if (panelOuter) { // a block of B small enough to be read by every row panel from L1
+      width = Math.max(nr, PANEL_OUTER_FLOATS / Math.max(1, k) / nr * nr);
+    }
     this.blocks = Math.max(1, (panels * nr + width - 1) / width);
     this.nb = (panels + blocks - 1) / blocks * nr;
     this.rowPanels = (mg + mr - 1) / mr;
@@ -168,11 +184,11 @@ public final class GatherConv {
    * micro-kernel whose {@link GemmMicroKernel#tileGather} is fast.
    */
   public static boolean applies(ConvGeometry g, GemmMicroKernel kern) {
-    // a pointwise conv over few channels packs its B faster than it reads it in place: measured
-    // 16->96 on 112x112 at 57 GFLOP/s in place against 64 packed, 144->24 on 56x56 at 105 against
-    // 75
+    // a pointwise conv over few channels packs its B at least as fast as it reads it in place,
+    // unless its output streams to memory (KernelBenchmark.pointwise against pointwise_packed:
+    // 24->144 on 56x56 237 against 193 us; 32->16 on 112x112 108 against 185)
     return kern.fastGather()
-        && !(g.isPointwise() && g.c / g.group < MIN_POINTWISE_DEPTH)
+        && !(g.isPointwise() && g.c / g.group < MIN_POINTWISE_DEPTH && !outputBeyondL2(g))
         && g.in[0] == 1
         && g.k[0] == 1
         && g.out[0] == 1
@@ -180,6 +196,11 @@ public final class GatherConv {
         && g.out[2] > 0
         && g.c > 0
         && g.m > 0;
+  }
+
+  /** True if one group's output exceeds L2 (see {@link #L2_BYTES}). */
+  private static boolean outputBeyondL2(ConvGeometry g) {
+    return (long) g.m / g.group * g.outPlane() * Float.BYTES > L2_BYTES;
   }
 
   /** The plan for geometry g on micro-kernel kern, split for {@code threads} workers. */
@@ -345,31 +366,59 @@ public final class GatherConv {
       }
       if (pointwise) {
         int xg = xOff + (n * g.c + grp * cg) * g.inPlane();
-        for (int q = c0; q < c1; q += nr) { // the B strip of a column panel stays in L1
-          boolean packed = false;
+        if (panelOuter) { // row panels outer: few output rows written at a time
           for (int p = p0; p < p1; p++) {
-            packed =
-                pointwiseTile(
-                    kern,
-                    y,
-                    yg,
-                    x,
-                    xg,
-                    packedW,
-                    wOff,
-                    b,
-                    bOff + grp * mg,
-                    addend,
-                    addOff - yOff,
-                    scratch,
-                    own,
-                    packed,
-                    p,
-                    q,
-                    Math.min(nr, c1 - q),
-                    lo,
-                    hi,
-                    other);
+            for (int q = c0; q < c1; q += nr) {
+              pointwiseTile(
+                  kern,
+                  y,
+                  yg,
+                  x,
+                  xg,
+                  packedW,
+                  wOff,
+                  b,
+                  bOff + grp * mg,
+                  addend,
+                  addOff - yOff,
+                  scratch,
+                  own,
+                  false,
+                  p,
+                  q,
+                  Math.min(nr, c1 - q),
+                  lo,
+                  hi,
+                  other);
+            }
+          }
+        } else {
+          for (int q = c0; q < c1; q += nr) { // the B strip of a column panel stays in L1
+            boolean packed = false;
+            for (int p = p0; p < p1; p++) {
+              packed =
+                  pointwiseTile(
+                      kern,
+                      y,
+                      yg,
+                      x,
+                      xg,
+                      packedW,
+                      wOff,
+                      b,
+                      bOff + grp * mg,
+                      addend,
+                      addOff - yOff,
+                      scratch,
+                      own,
+                      packed,
+                      p,
+                      q,
+                      Math.min(nr, c1 - q),
+                      lo,
+                      hi,
+                      other);
+            }
           }
         }
       } else {

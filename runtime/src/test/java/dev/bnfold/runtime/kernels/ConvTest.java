@@ -175,6 +175,8 @@ class ConvTest {
     gs.add(geometry(new int[] {2, 6, 12, 2, 9, 9, 1, 1, 1, 1, 0})); // grouped pointwise
     gs.add(geometry(new int[] {1, 300, 20, 1, 3, 5, 1, 1, 1, 1, 0})); // deep pointwise edge strip
     gs.add(geometry(new int[] {1, 64, 12, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 576: two k-blocks
+    gs.add(
+        geometry(new int[] {1, 8, 100, 1, 73, 79, 1, 1, 1, 1, 0})); // output beyond L2: rows outer
     for (int t = 0; t < 60; t++) {
       int group = 1 + r.nextInt(3);
       int c = group * (1 + r.nextInt(4));
