@@ -165,13 +165,18 @@ class ParallelTest {
       }
       com.sun.management.ThreadMXBean bean =
           (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-      long before = bean.getCurrentThreadAllocatedBytes();
-      for (int i = 0; i < 1000; i++) {
-        p.forRange(frame, 4096, body);
+      // the least of three rounds: a JIT recompilation under load once allocated 4.7 KB in a
+      // round; a loop that allocates fails every round
+      long allocated = Long.MAX_VALUE;
+      for (int round = 0; round < 3; round++) {
+        long before = bean.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 1000; i++) {
+          p.forRange(frame, 4096, body);
+        }
+        allocated = Math.min(allocated, bean.getCurrentThreadAllocatedBytes() - before);
       }
-      long allocated = bean.getCurrentThreadAllocatedBytes() - before;
       assertTrue(allocated < 1000, "allocated " + allocated + " bytes in 1000 warm loops");
-      assertEquals(21_000f, frame.buf[0][4095]);
+      assertEquals(23_000f, frame.buf[0][4095]);
     } finally {
       p.shutdown();
     }
