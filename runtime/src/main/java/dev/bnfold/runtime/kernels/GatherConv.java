@@ -23,16 +23,18 @@ import java.util.Arrays;
  *
  * <p>Work is split into jobs of (group, column block, chunk of mr-row panels) per image; blocks are
  * as wide as keeps a block of B within L2. Pointwise tiles run the whole K in registers and go
- * column panel by column panel, so a panel of the input serves every row panel from L1; padded
- * tiles go k-block by k-block (the weights' k-block stays in L2), then column panel, then row
- * panel, into a per-worker buffer. Bias, a residual addend and the epilogue are applied while the
- * block is in cache. Created per geometry at bind time ({@link #plan}); the hot path allocates
- * nothing.
+ * column panel by column panel, so a panel of the input serves every row panel from L1 (row panel
+ * by row panel over narrower blocks when the output is larger than L2: fewer rows written at once);
+ * the last one to three columns of a plane go column by column. Padded tiles go k-block by k-block
+ * (the weights' k-block stays in L2), then column panel, then row panel, into a per-worker buffer.
+ * Bias, a residual addend and the epilogue are applied while the block is in cache. Created per
+ * geometry at bind time ({@link #plan}); the hot path allocates nothing.
  */
 public final class GatherConv {
   /** Floats of B a column block may span (K x block columns): 256 KiB, a part of L2. */
   private static final int BLOCK_FLOATS = 1 << 16;
 
+  /** Widest column block, in columns. */
   private static final int MAX_BLOCK = 1024;
 
   /**
