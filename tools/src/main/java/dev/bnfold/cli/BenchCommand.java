@@ -64,7 +64,9 @@ final class BenchCommand implements Callable<Integer> {
       names = "--profile",
       description = {
         "Also time every layer of the Java runtime (--runs runs): kernel chosen at load,",
-        "median ms, share of the total, GFLOP/s. With --json, under the key \"layers\"."
+        "median ms, share of the total, GFLOP/s. With --json, under the key \"layers\".",
+        "With --against-ort also ONNX Runtime's own per-node profile of its optimized graph",
+        "(a separate profiled session; key \"ort_layers\")."
       })
   boolean profile;
 
@@ -105,12 +107,17 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     Latency ort = null;
+    OrtProfile ortLayers = null;
     if (againstOrt) {
       if (RuntimeModels.isRuntimeFormat(model)) {
         throw new InvalidInputException(model + ": --against-ort needs the original ONNX model");
       }
-      try (OrtRunner r = new OrtRunner(Files.readAllBytes(model), true, threads)) {
+      byte[] bytes = Files.readAllBytes(model);
+      try (OrtRunner r = new OrtRunner(bytes, true, threads)) {
         ort = Latency.measure(() -> r.run(feed), warmup, runs);
+      }
+      if (profile) {
+        ortLayers = OrtProfile.measure(bytes, threads, feed, warmup, runs);
       }
     }
     PrintWriter o = spec.commandLine().getOut();
@@ -139,6 +146,17 @@ final class BenchCommand implements Callable<Integer> {
         }
         m.put("layers", rows);
       }
+      if (ortLayers != null) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (OrtProfile.Node n : ortLayers.nodes()) {
+          Map<String, Object> row = new LinkedHashMap<>();
+          row.put("node", n.name());
+          row.put("op", n.op());
+          row.put("ms_median", n.medianMs());
+          rows.add(row);
+        }
+        m.put("ort_layers", rows);
+      }
       o.println(new ObjectMapper().writeValueAsString(m));
     } else {
       o.printf("%s, batch 1, %d thread(s), median of %d runs:%n", model, threads, runs);
@@ -150,6 +168,10 @@ final class BenchCommand implements Callable<Integer> {
       if (layers != null) {
         o.printf("%nJava runtime per layer (kernel %s):%n", kernel);
         o.print(layers);
+      }
+      if (ortLayers != null) {
+        o.printf("%nONNX Runtime per node (its own profiler, its optimized graph):%n");
+        o.print(ortLayers);
       }
     }
     o.flush();

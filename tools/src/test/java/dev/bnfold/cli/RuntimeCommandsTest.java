@@ -137,6 +137,43 @@ class RuntimeCommandsTest {
   }
 
   @Test
+  void benchProfileAgainstOrtAddsOrtsOwnNodeTimes() throws Exception {
+    CliRunner r =
+        CliRunner.run(
+            "bench",
+            SampleModels.onnx("digits-cnn").toString(),
+            "--profile",
+            "--against-ort",
+            "--json",
+            "--runs",
+            "5",
+            "--warmup",
+            "2");
+    assertEquals(0, r.exitCode(), r.err());
+    JsonNode nodes = new ObjectMapper().readTree(r.out()).get("ort_layers");
+    assertTrue(nodes != null && nodes.size() > 0, r.out());
+    int convs = 0;
+    for (JsonNode n : nodes) {
+      assertTrue(n.get("ms_median").asDouble() >= 0, n.toString());
+      if (n.get("op").asText().equals("Conv")) {
+        convs++;
+      }
+    }
+    // ONNX Runtime keeps digits-cnn's three convolutions as Conv nodes (fused with activations)
+    assertEquals(3, convs, r.out());
+    CliRunner text =
+        CliRunner.run(
+            "bench",
+            SampleModels.onnx("digits-cnn").toString(),
+            "--profile",
+            "--against-ort",
+            "--runs",
+            "3");
+    assertEquals(0, text.exitCode(), text.err());
+    assertTrue(text.out().contains("ONNX Runtime per node"), text.out());
+  }
+
+  @Test
   void demoAgreesOnTheWholeTestSet() {
     Path model = SampleModels.onnx("digits-cnn");
     CliRunner r = CliRunner.run("demo", "--model", model.toString(), "--runs", "50");

@@ -32,8 +32,20 @@ public final class OrtRunner implements AutoCloseable {
    * @param threads intra-op threads (0 = ONNX Runtime's default)
    */
   public OrtRunner(byte[] model, boolean optimize, int threads) {
+    this(model, optimize, threads, null);
+  }
+
+  /**
+   * {@link #OrtRunner(byte[], boolean, int)} with ONNX Runtime's own profiler on: every run's node
+   * timings go to a JSON file whose name starts with {@code profilePrefix} (may be null for no
+   * profiling); {@link #endProfiling} closes it and returns its path.
+   */
+  public OrtRunner(byte[] model, boolean optimize, int threads, java.nio.file.Path profilePrefix) {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(optimize ? OptLevel.ALL_OPT : OptLevel.NO_OPT);
+      if (profilePrefix != null) {
+        options.enableProfiling(profilePrefix.toString());
+      }
       if (threads > 0) {
         options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
@@ -44,6 +56,15 @@ public final class OrtRunner implements AutoCloseable {
           BnfoldException.ErrorCode.UNSUPPORTED,
           "ONNX Runtime cannot load the model: " + e.getMessage(),
           e);
+    }
+  }
+
+  /** Ends profiling (see the profiling constructor) and returns the file it was written to. */
+  public java.nio.file.Path endProfiling() {
+    try {
+      return java.nio.file.Path.of(session.endProfiling());
+    } catch (OrtException e) {
+      throw new BnfoldException(BnfoldException.ErrorCode.INTERNAL, e.getMessage(), e);
     }
   }
 
