@@ -687,17 +687,6 @@ public class KernelBenchmark {
     }
   }
 
-  /** MobileNetV2 block 2 expansion: 1x1 16->96 on 112x112 (few channels, a wide plane). */
-  @State(Scope.Thread)
-  public static class Conv1x1Wide extends ConvState {
-    static final int FLOPS = 2 * 96 * 112 * 112 * 16;
-
-    @Setup
-    public void setUp(Impl impl) {
-      setUp(impl, 16, 96, 1, 112, 1, 1);
-    }
-  }
-
   @Benchmark
   @OperationsPerInvocation(ConvStem.FLOPS / 1000)
   public float[] conv7x7s2_3to64_224_im2col(ConvStem s) {
@@ -720,20 +709,6 @@ public class KernelBenchmark {
   }
 
   @Benchmark
-  @OperationsPerInvocation(Conv1x1Expand.FLOPS / 1000)
-  public float[] conv1x1_24to144_56_im2col(Conv1x1Expand s) {
-    s.runIm2col();
-    return s.y;
-  }
-
-  @Benchmark
-  @OperationsPerInvocation(Conv1x1Project.FLOPS / 1000)
-  public float[] conv1x1_144to24_56_im2col(Conv1x1Project s) {
-    s.runIm2col();
-    return s.y;
-  }
-
-  @Benchmark
   @OperationsPerInvocation(MobileStem.FLOPS / 1000)
   public float[] conv3x3s2_3to32_224_im2col(MobileStem s) {
     s.runIm2col();
@@ -743,20 +718,6 @@ public class KernelBenchmark {
   @Benchmark
   @OperationsPerInvocation(MobileStem.FLOPS / 1000)
   public float[] conv3x3s2_3to32_224(MobileStem s) {
-    s.run();
-    return s.y;
-  }
-
-  @Benchmark
-  @OperationsPerInvocation(Conv1x1Wide.FLOPS / 1000)
-  public float[] conv1x1_16to96_112_im2col(Conv1x1Wide s) {
-    s.runIm2col();
-    return s.y;
-  }
-
-  @Benchmark
-  @OperationsPerInvocation(Conv1x1Wide.FLOPS / 1000)
-  public float[] conv1x1_16to96_112(Conv1x1Wide s) {
     s.run();
     return s.y;
   }

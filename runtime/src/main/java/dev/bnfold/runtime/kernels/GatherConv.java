@@ -246,7 +246,7 @@ public final class GatherConv {
     int iw1 = g.in[2];
     int pt = g.padBegin[1];
     int pl = g.padBegin[2];
-    boolean both2 = sw == 2 && phaseUsed[0] && phaseUsed[1];
+    boolean both2 = sw == 2; // both column phases are filled at stride 2 (see the constructor)
     // short rows: one fill of the whole channel beats two small fills per row (8x8 planes: the
     // fills took a third of digits-cnn's conv time)
     boolean fillAll = pitch <= 64;
@@ -368,9 +368,16 @@ public final class GatherConv {
       }
       if (pointwise) {
         int xg = xOff + (n * g.c + grp * cg) * g.inPlane();
-        if (panelOuter) { // row panels outer: few output rows written at a time
-          for (int p = p0; p < p1; p++) {
-            for (int q = c0; q < c1; q += nr) {
+        // column panels outer (a panel of the input serves every row panel from L1), or row
+        // panels outer when the output streams to memory (few rows written at a time)
+        int qs = Gemm.panels(c1 - c0, nr);
+        int ps = p1 - p0;
+        boolean packed = false;
+        for (int i = 0; i < qs * ps; i++) {
+          int q = c0 + (panelOuter ? i % qs : i / ps) * nr;
+          int p = p0 + (panelOuter ? i / qs : i % ps);
+          boolean fresh = panelOuter || p == p0; // a new column panel: its strip is not packed
+          packed =
               pointwiseTile(
                   kern,
                   y,
@@ -385,43 +392,13 @@ public final class GatherConv {
                   addOff - yOff,
                   scratch,
                   own,
-                  false,
+                  packed && !fresh,
                   p,
                   q,
                   Math.min(nr, c1 - q),
                   lo,
                   hi,
                   other);
-            }
-          }
-        } else {
-          for (int q = c0; q < c1; q += nr) { // the B strip of a column panel stays in L1
-            boolean packed = false;
-            for (int p = p0; p < p1; p++) {
-              packed =
-                  pointwiseTile(
-                      kern,
-                      y,
-                      yg,
-                      x,
-                      xg,
-                      packedW,
-                      wOff,
-                      b,
-                      bOff + grp * mg,
-                      addend,
-                      addOff - yOff,
-                      scratch,
-                      own,
-                      packed,
-                      p,
-                      q,
-                      Math.min(nr, c1 - q),
-                      lo,
-                      hi,
-                      other);
-            }
-          }
         }
       } else {
         paddedBlock(
