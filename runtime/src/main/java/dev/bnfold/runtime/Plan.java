@@ -185,7 +185,7 @@ final class Plan {
     stepOp = boundOps.stream().mapToInt(Integer::intValue).toArray();
     stepKernel = kernels.toArray(new String[0]);
     arenaSize = top;
-    scratchSize = scratch;
+    scratchSize = roundUp(scratch); // whole cache lines: every worker's region stays aligned
     List<Integer> aliases = new ArrayList<>();
     for (int v = 0; v < nv; v++) {
       if (root[v] != v && arenaOffset[root[v]] < 0 && g.constData.get(root[v]) == null) {
@@ -248,16 +248,15 @@ final class Plan {
 
   private Frame newFrame() {
     int nv = graph.valueCount();
-    float[] arena = new float[arenaSize];
-    Frame f = new Frame(nv, scratchSize, parallel);
+    Frame f = new Frame(nv, scratchSize, parallel, arenaSize);
     for (int v = 0; v < nv; v++) {
       int r = root[v];
       Object c = graph.constData.get(r);
       if (c instanceof float[]) {
         f.buf[v] = (float[]) c;
       } else if (arenaOffset[r] >= 0) {
-        f.buf[v] = arena;
-        f.off[v] = arenaOffset[r];
+        f.buf[v] = f.scratch;
+        f.off[v] = f.arenaBase + arenaOffset[r];
       }
     }
     return f;

@@ -247,8 +247,8 @@ public class KernelBenchmark {
       if (dw != null) {
         dw.run(Kernels.depthwiseFor(kern), y, 0, x, 0, w, 0, b, 0, null, scratch, 0, 0, g.m);
       } else if (gather != null) {
-        gather.pad(scratch, x, 0, 0, 0, gather.padUnits());
-        gather.run(kern, y, 0, x, 0, pw, b, 0, null, 0, null, scratch, 0, 0, 0, gather.jobs());
+        gather.pad(scratch, 0, x, 0, 0, 0, gather.padUnits());
+        gather.run(kern, y, 0, x, 0, pw, b, 0, null, 0, null, scratch, 0, 0, 0, 0, gather.jobs());
       } else {
         runIm2col();
       }

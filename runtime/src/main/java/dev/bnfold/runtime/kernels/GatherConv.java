@@ -62,6 +62,7 @@ public final class GatherConv {
   private final int nr;
   private final DepthwiseKernel split; // its split2 deinterleaves stride-2 rows
   private final boolean pointwise;
+  private final boolean subsample; // pointwise mode on a strided 1x1: B is a compact copy
   private final boolean panelOuter; // pointwise: row panels outer, column panels inner
   private final int cg;
   private final int mg;
@@ -89,7 +90,8 @@ public final class GatherConv {
     this.mr = kern.mr();
     this.nr = kern.nr();
     this.split = Kernels.depthwiseFor(kern);
-    this.pointwise = g.isPointwise() && g.n > 0;
+    this.subsample = stridedPointwise(g);
+    this.pointwise = (g.isPointwise() || subsample) && g.n > 0;
     this.cg = g.c / g.group;
     this.mg = g.m / g.group;
     this.k = Math.multiplyExact(cg, g.kernelSize());
@@ -100,9 +102,10 @@ public final class GatherConv {
     if (pointwise) {
       this.subRows = g.out[1];
       this.pitch = g.out[2];
-      this.sub = g.inPlane();
-      this.chan = g.inPlane();
       this.flat = g.outPlane();
+      // a subsampled channel has one row of slack: split2 puts each row's odd half there
+      this.sub = subsample ? flat + g.out[2] : g.inPlane();
+      this.chan = sub;
       for (int ci = 0; ci < cg; ci++) {
         rows[ci] = ci * chan;
       }
@@ -155,7 +158,9 @@ public final class GatherConv {
     this.rowPanels = (mg + mr - 1) / mr;
     this.chunks = chunks(g.group * blocks, rowPanels, threads);
     this.padFloats =
-        pointwise ? 0 : Math.addExact(Math.multiplyExact(g.c, chan), Math.addExact(nb, nr));
+        pointwise && !subsample
+            ? 0
+            : Math.addExact(Math.multiplyExact(g.c, chan), Math.addExact(nb, nr));
     int chunkPanels = (rowPanels + chunks - 1) / chunks; // the most row panels of one job
     this.perWorker =
         pointwise
@@ -200,6 +205,22 @@ public final class GatherConv {
         && g.m > 0;
   }
 
+  /**
+   * True for a 1x1 conv at a stride above 1 without padding: it is a pointwise conv on the input
+   * subsampled into compact planes (ResNet's downsample shortcuts).
+   */
+  private static boolean stridedPointwise(ConvGeometry g) {
+    if (g.isPointwise()) {
+      return false;
+    }
+    for (int i = 0; i < 3; i++) {
+      if (g.k[i] != 1 || g.padBegin[i] != 0 || (long) (g.out[i] - 1) * g.stride[i] >= g.in[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** True if one group's output exceeds L2 (see {@link #L2_BYTES}). */
   private static boolean outputBeyondL2(ConvGeometry g) {
     return (long) g.m / g.group * g.outPlane() * Float.BYTES > L2_BYTES;
@@ -210,14 +231,17 @@ public final class GatherConv {
     return new GatherConv(g, kern, threads);
   }
 
-  /** True for the pointwise mode (B is the input itself, tiles land in the output). */
+  /**
+   * True for the pointwise mode (B is the input itself, or its subsampled copy at a stride, and
+   * tiles land in the output).
+   */
   public boolean pointwise() {
     return pointwise;
   }
 
   /**
-   * Scratch floats per worker for {@code threads} workers: the shared padded planes at offset 0
-   * span the first workers' regions, then each worker's own buffer (see {@link #run}).
+   * Scratch floats per worker for {@code threads} workers: the shared padded planes at the scratch
+   * base span the first workers' regions, then each worker's own buffer (see {@link #run}).
    */
   public int scratchStride(int threads) {
     long total = padFloats + (long) perWorker * threads;
@@ -231,15 +255,19 @@ public final class GatherConv {
 
   /** Input channels {@link #pad} copies per image (0 in pointwise mode, which needs no copy). */
   public int padUnits() {
-    return pointwise ? 0 : g.c;
+    return pointwise && !subsample ? 0 : g.c;
   }
 
   /**
    * Copies input channels {@code [c0, c1)} of image n into the zero-padded phase planes at {@code
-   * scratch[0..]} (padded mode only); channels may be split across threads. The read slack after
-   * the planes is zeroed with the last channel.
+   * scratch[sOff..]} (padded mode; subsampled planes for a strided 1x1); channels may be split
+   * across threads. The read slack after the planes is zeroed with the last channel.
    */
-  public void pad(float[] scratch, float[] x, int xOff, int n, int c0, int c1) {
+  public void pad(float[] scratch, int sOff, float[] x, int xOff, int n, int c0, int c1) {
+    if (subsample) {
+      subsample(scratch, sOff, x, xOff, n, c0, c1);
+      return;
+    }
     int sh = g.stride[1];
     int sw = g.stride[2];
     int ih1 = g.in[1];
@@ -251,26 +279,26 @@ public final class GatherConv {
     // fills took a third of digits-cnn's conv time)
     boolean fillAll = pitch <= 64;
     if (fillAll) {
-      Arrays.fill(scratch, c0 * chan, c1 * chan, 0f);
+      Arrays.fill(scratch, sOff + c0 * chan, sOff + c1 * chan, 0f);
       if (sh == 1 && sw == 1) { // one plane per channel: just its image rows
         int r0 = Math.min(subRows, pt);
         int r1 = Math.max(r0, Math.min(subRows, ih1 + pt));
         int len = colHi[0] - colLo[0];
         for (int ci = c0; ci < c1; ci++) {
           int xc = xOff + (n * g.c + ci) * g.inPlane() + colLo[0] - pl;
-          int d = ci * chan + colLo[0];
+          int d = sOff + ci * chan + colLo[0];
           for (int j = r0; j < r1; j++) {
             System.arraycopy(x, xc + (j - pt) * iw1, scratch, d + j * pitch, len);
           }
         }
         if (c1 == g.c) {
-          Arrays.fill(scratch, g.c * chan, padFloats, 0f);
+          Arrays.fill(scratch, sOff + g.c * chan, sOff + padFloats, 0f);
         }
         return;
       }
     }
     for (int ci = c0; ci < c1; ci++) {
-      int base = ci * chan;
+      int base = sOff + ci * chan;
       int xc = xOff + (n * g.c + ci) * g.inPlane();
       for (int rp = 0; rp < sh; rp++) {
         for (int j = 0; j < subRows; j++) {
@@ -320,15 +348,48 @@ public final class GatherConv {
       }
     }
     if (c1 == g.c) {
-      Arrays.fill(scratch, g.c * chan, padFloats, 0f);
+      Arrays.fill(scratch, sOff + g.c * chan, sOff + padFloats, 0f);
+    }
+  }
+
+  /**
+   * {@link #pad} of a strided 1x1 conv: channel ci's samples to {@code scratch[sOff + ci * chan]}.
+   */
+  private void subsample(float[] scratch, int sOff, float[] x, int xOff, int n, int c0, int c1) {
+    int sh = g.stride[1];
+    int sw = g.stride[2];
+    int iw = g.in[2];
+    int ow = g.out[2];
+    // at stride 2, split2 reads pairs: all the row's pairs that stay inside it
+    int pairs = sw == 2 ? Math.min(ow, iw / 2) : 0;
+    for (int ci = c0; ci < c1; ci++) {
+      int xc = xOff + (n * g.c + ci) * g.inPlane();
+      for (int oh = 0; oh < g.out[1]; oh++) {
+        int xr = xc + oh * sh * iw;
+        int d =
+            sOff + ci * chan + oh * ow; // rows in order: a row's odd half lands where the next goes
+        if (sw == 1) {
+          System.arraycopy(x, xr, scratch, d, ow);
+          continue;
+        }
+        if (pairs > 0) {
+          split.split2(scratch, d, d + ow, x, xr, pairs);
+        }
+        for (int i = pairs; i < ow; i++) {
+          scratch[d + i] = x[xr + i * sw];
+        }
+      }
+    }
+    if (c1 == g.c) {
+      Arrays.fill(scratch, sOff + g.c * chan, sOff + padFloats, 0f);
     }
   }
 
   /**
    * Jobs {@code [job0, job1)} of image n (after {@link #pad} in padded mode): {@code y = epilogue(W
    * * x + bias + addend)}; b, addend (same layout as y; may be y itself) and epilogue may be null.
-   * Worker wk of {@code threads} uses its own buffer in the scratch; jobs write disjoint outputs,
-   * so ranges may run on different threads.
+   * The scratch region starts at sOff (as given to pad); worker wk of {@code threads} uses its own
+   * buffer in it; jobs write disjoint outputs, so ranges may run on different threads.
    */
   public void run(
       GemmMicroKernel kern,
@@ -343,6 +404,7 @@ public final class GatherConv {
       int addOff,
       Epilogue epilogue,
       float[] scratch,
+      int sOff,
       int wk,
       int n,
       int job0,
@@ -352,7 +414,7 @@ public final class GatherConv {
     float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
     Epilogue other = clamp == null ? epilogue : null;
     int per = Gemm.packedASize(mg, k, mr);
-    int own = padFloats + wk * perWorker;
+    int own = sOff + padFloats + wk * perWorker;
     for (int job = job0; job < job1; job++) {
       int chunk = job % chunks;
       int block = job / chunks % blocks;
@@ -367,7 +429,8 @@ public final class GatherConv {
         continue;
       }
       if (pointwise) {
-        int xg = xOff + (n * g.c + grp * cg) * g.inPlane();
+        float[] src = subsample ? scratch : x;
+        int xg = subsample ? sOff + grp * cg * chan : xOff + (n * g.c + grp * cg) * g.inPlane();
         // column panels outer (a panel of the input serves every row panel from L1), or row
         // panels outer when the output streams to memory (few rows written at a time)
         int qs = Gemm.panels(c1 - c0, nr);
@@ -382,7 +445,7 @@ public final class GatherConv {
                   kern,
                   y,
                   yg,
-                  x,
+                  src,
                   xg,
                   packedW,
                   wOff,
@@ -412,7 +475,7 @@ public final class GatherConv {
             addend,
             addOff - yOff,
             scratch,
-            grp * cg * chan,
+            sOff + grp * cg * chan,
             own,
             p0,
             p1,

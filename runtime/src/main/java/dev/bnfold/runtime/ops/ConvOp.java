@@ -389,7 +389,7 @@ final class ConvOp extends Op {
                   ib < 0 ? 0 : f.off[ib],
                   epi,
                   f.scratch,
-                  wk * f.scratchStride,
+                  f.scratchOff(wk),
                   from,
                   to);
       return f -> f.parallel.forRange(f, dw.jobs(), body);
@@ -425,7 +425,7 @@ final class ConvOp extends Op {
                   other,
                   chunks,
                   f.scratch,
-                  wk * f.scratchStride,
+                  f.scratchOff(wk),
                   from,
                   to);
       int jobs = tl.jobs(chunks);
@@ -445,7 +445,9 @@ final class ConvOp extends Op {
       Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n];
       for (int n = 0; n < g.n; n++) {
         int img = n;
-        pads[n] = (f, wk, from, to) -> gc.pad(f.scratch, f.buf[ix], f.off[ix], img, from, to);
+        pads[n] =
+            (f, wk, from, to) ->
+                gc.pad(f.scratch, f.scratchOff(0), f.buf[ix], f.off[ix], img, from, to);
         bodies[n] =
             (f, wk, from, to) ->
                 gc.run(
@@ -461,6 +463,7 @@ final class ConvOp extends Op {
                     ia < 0 ? 0 : f.off[ia],
                     epi,
                     f.scratch,
+                    f.scratchOff(0),
                     wk,
                     img,
                     from,
@@ -499,7 +502,7 @@ final class ConvOp extends Op {
                   g,
                   chunks,
                   f.scratch,
-                  wk * f.scratchStride,
+                  f.scratchOff(wk),
                   from,
                   to);
       return f -> f.parallel.forRange(f, jobs, body);

@@ -177,6 +177,13 @@ class ConvTest {
     gs.add(geometry(new int[] {1, 64, 12, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 576: two k-blocks
     gs.add(
         geometry(new int[] {1, 8, 100, 1, 73, 79, 1, 1, 1, 1, 0})); // output beyond L2: rows outer
+    int[] downsample = {1, 40, 24, 1, 14, 14, 1, 1, 2, 1, 0}; // ResNet shortcut: 1x1 stride 2
+    gs.add(geometry(downsample));
+    gs.add(geometry(new int[] {1, 33, 16, 1, 7, 9, 1, 1, 2, 1, 0})); // odd sizes: a lone sample
+    gs.add(geometry(new int[] {2, 6, 12, 2, 10, 11, 1, 1, 3, 1, 0})); // stride 3, groups, batch
+    org.junit.jupiter.api.Assertions.assertTrue(
+        GatherConv.plan(geometry(downsample), kern, 1).pointwise(),
+        "a strided 1x1 conv runs pointwise on its subsampled input");
     for (int t = 0; t < 60; t++) {
       int group = 1 + r.nextInt(3);
       int c = group * (1 + r.nextInt(4));
@@ -210,7 +217,7 @@ class ConvTest {
         if (gc.pointwise()) {
           pointwise++;
         }
-        float[] scratch = new float[gc.scratchStride(threads) * threads];
+        float[] scratch = new float[5 + gc.scratchStride(threads) * threads]; // region at 5
         java.util.Arrays.fill(scratch, Float.NaN); // stale scratch must not leak into outputs
         float[] got = new float[ySize + 3];
         java.util.Arrays.fill(got, Float.NaN);
@@ -235,8 +242,8 @@ class ConvTest {
         for (int n = 0; n < g.n; n++) {
           int units = gc.padUnits();
           int cut = r.nextInt(units + 1);
-          gc.pad(scratch, xs, 0, n, 0, cut);
-          gc.pad(scratch, xs, 0, n, cut, units);
+          gc.pad(scratch, 5, xs, 0, n, 0, cut);
+          gc.pad(scratch, 5, xs, 0, n, cut, units);
           int jobs = gc.jobs();
           int split = threads == 1 ? jobs : r.nextInt(jobs + 1);
           for (int wk = 0; wk < threads; wk++) {
@@ -253,6 +260,7 @@ class ConvTest {
                 0,
                 epi,
                 scratch,
+                5,
                 wk,
                 n,
                 wk == 0 ? 0 : split,
