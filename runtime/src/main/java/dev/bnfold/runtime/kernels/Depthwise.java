@@ -43,6 +43,15 @@ public final class Depthwise {
   /** Output planes of at most this many pixels take the interleaved path (see interleaves). */
   private static final int SMALL_PLANE = 196;
 
+  /**
+   * Floats a kernel may reach past a plane (a vector of up to 2048 bits): rows5x5's outputs and
+   * reads, copyPadded's zeros.
+   */
+  private static final int SLACK = 64;
+
+  /** Input rows of at most this many floats are copied with copyPadded. */
+  private static final int SHORT_ROW = 16;
+
   private final ConvGeometry g;
   private final int rows; // rows of one phase sub-plane
   private final int pitch; // row pitch of the sub-planes and of the flat output
@@ -55,6 +64,7 @@ public final class Depthwise {
   private final int split0; // at stride 2: columns [split0, split1) inside in both phases
   private final int split1;
   private final boolean rows3x3; // 3x3, stride 1, dilation 1: DepthwiseKernel#rows3x3 applies
+  private final boolean rows5x5; // 5x5, stride 1, dilation 1: DepthwiseKernel#rows5x5 applies
   // channel-interleaved path (lanes > 0)
   private final int lanes; // channels per block, 0 for the planar path
   private final int band; // output rows per band
@@ -100,6 +110,7 @@ public final class Depthwise {
             && sw == 1
             && g.dilation[1] == 1
             && g.dilation[2] == 1;
+    this.rows5x5 = fiveByFive(g);
     int oh1 = g.out[1];
     int ow1 = g.out[2];
     int reach = (g.k[1] - 1) * g.dilation[1] / sh; // sub-plane rows beyond the band's outputs
@@ -154,7 +165,9 @@ public final class Depthwise {
    * else the planar path.
    */
   public static Depthwise plan(ConvGeometry g, DepthwiseKernel kernel) {
-    return plan(g, interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
+    // a 5x5 plane the kernel's rows5x5 runs well stays planar: its rows need no transposes
+    boolean rows = fiveByFive(g) && kernel.prefersRows5x5(g.out[1], g.out[2]);
+    return plan(g, !rows && interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
   }
 
   /**
@@ -183,6 +196,16 @@ public final class Depthwise {
    * 1.5x on 56x56, 3.1x on 14x14); planar wins on larger stride-1 planes (3x3 on 56x56 1.8x, on
    * 112x112 2.2x); 5x5 stride 2 on 56x56 measured even.
    */
+  /** 5x5, stride 1, dilation 1: {@link DepthwiseKernel#rows5x5} applies. */
+  private static boolean fiveByFive(ConvGeometry g) {
+    return g.k[1] == 5
+        && g.k[2] == 5
+        && g.stride[1] == 1
+        && g.stride[2] == 1
+        && g.dilation[1] == 1
+        && g.dilation[2] == 1;
+  }
+
   static boolean interleaves(ConvGeometry g, int lanes) {
     if (lanes <= 0 || g.m / g.c > lanes) {
       return false;
@@ -220,7 +243,9 @@ public final class Depthwise {
     if (lanes > 0) {
       return Math.addExact(Math.addExact(iin, iout), (g.kernelSize() + 1) * lanes);
     }
-    return Math.addExact(padded, pitch == g.out[2] ? 0 : flat);
+    // rows5x5 may read and write up to a vector past a plane: SLACK covers any vector width
+    int out = Math.max(pitch == g.out[2] ? 0 : flat, rows5x5 ? g.outPlane() : 0) + SLACK;
+    return Math.addExact(padded, out);
   }
 
   /**
@@ -329,6 +354,30 @@ public final class Depthwise {
       if (rows3x3 && kernel.prefersRows3x3(ow1)) {
         kernel.rows3x3(
             y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
+      } else if (rows5x5 && kernel.prefersRows5x5(g.out[1], ow1)) {
+        // rows narrower than a vector spill into the next plane, which this range writes later;
+        // the range's last plane goes through the buffer
+        int spill = Math.max(0, kernel.lanes() - ow1);
+        if (spill == 0 || plane + 1 < plane1 && spill <= outPlane) {
+          kernel.rows5x5(
+              y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
+        } else {
+          kernel.rows5x5(
+              scratch,
+              fOff,
+              ow1,
+              g.out[1],
+              ow1,
+              scratch,
+              sOff,
+              pitch,
+              w,
+              wOff + o * ks,
+              bias,
+              lo,
+              hi);
+          System.arraycopy(scratch, fOff, y, yc, outPlane);
+        }
       } else if (direct) {
         kernel.taps(y, yc, flat, scratch, sOff, taps, w, wOff + o * ks, bias, lo, hi);
       } else {
@@ -452,6 +501,7 @@ public final class Depthwise {
    * padding around them was zeroed once by {@link #run} and is never written.
    */
   private void copyIn(DepthwiseKernel kernel, float[] s, int sOff, float[] x, int xc) {
+    boolean shortRows = g.in[2] <= SHORT_ROW;
     int sh = g.stride[1];
     int sw = g.stride[2];
     int ih1 = g.in[1];
@@ -466,7 +516,9 @@ public final class Depthwise {
           continue;
         }
         int xr = xc + ih * iw1 - pl; // padded column c reads x[xr + c]
-        if (sw == 1) {
+        if (sw == 1 && shortRows) { // rows in order: the zeros after one row precede the next
+          kernel.copyPadded(s, row + colLo[0], x, xr + colLo[0], colHi[0] - colLo[0]);
+        } else if (sw == 1) {
           System.arraycopy(x, xr + colLo[0], s, row + colLo[0], colHi[0] - colLo[0]);
         } else if (sw == 2) {
           int d1 = row + sub;

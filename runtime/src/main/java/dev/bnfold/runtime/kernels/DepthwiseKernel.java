@@ -90,6 +90,57 @@ public interface DepthwiseKernel {
   }
 
   /**
+   * Copies a short row into a zero-padded plane: {@code dst[dOff + i] = x[xOff + i]} for i in [0,
+   * n), and {@code dst[dOff + n + i] = 0} for i in [0, lanes()): the padding after the row (and
+   * whatever follows, which the caller writes later). dst must have that room.
+   */
+  default void copyPadded(float[] dst, int dOff, float[] x, int xOff, int n) {
+    System.arraycopy(x, xOff, dst, dOff, n);
+    java.util.Arrays.fill(dst, dOff + n, dOff + n + lanes(), 0f);
+  }
+
+  /** As {@link #prefersRows3x3} for {@link #rows5x5} on planes of {@code rows x cols} outputs. */
+  default boolean prefersRows5x5(int rows, int cols) {
+    return false;
+  }
+
+  /**
+   * 5x5, stride 1, dilation 1 over a zero-padded plane, as {@link #rows3x3}. A kernel may compute a
+   * row {@code max(cols, V)} wide for some width V of its own (its {@link #lanes}): with {@code
+   * cols < V} the extra outputs land after each row, in the next rows (which are written after it)
+   * and after the last one, so y must have room for them and the padded plane must have {@code V -
+   * cols} readable floats after its last row. The default is exact.
+   */
+  default void rows5x5(
+      float[] y,
+      int yOff,
+      int yPitch,
+      int rows,
+      int cols,
+      float[] p,
+      int pOff,
+      int pPitch,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi) {
+    for (int r = 0; r < rows; r++) {
+      int d = yOff + r * yPitch;
+      for (int c = 0; c < cols; c++) {
+        float s = bias;
+        for (int kh = 0; kh < 5; kh++) {
+          int q = pOff + (r + kh) * pPitch + c;
+          for (int kw = 0; kw < 5; kw++) {
+            s += w[wOff + 5 * kh + kw] * p[q + kw];
+          }
+        }
+        y[d + c] = Math.min(Math.max(s, lo), hi);
+      }
+    }
+  }
+
+  /**
    * Channels per block of the interleaved path, 0 if this kernel runs only the planar path. The
    * default methods below work for any positive value.
    */

@@ -57,6 +57,9 @@ class DepthwiseTest {
     {1, 18, 1, 3, 2, 3, 3, 1, 1, 1}, // rows narrower than four pixels
     {1, 17, 1, 40, 33, 3, 3, 1, 1, 1}, // interleaved bands of output rows
     {1, 9, 2, 9, 9, 3, 3, 2, 1, 1}, // multiplier 2: lanes read shared input channels
+    {1, 5, 1, 9, 9, 5, 5, 1, 1, 2}, // rows5x5 narrower than a vector: spills into the next plane
+    {1, 3, 1, 3, 12, 5, 5, 1, 1, 2}, // rows5x5 on three rows
+    {1, 3, 1, 12, 37, 5, 5, 1, 1, 2}, // rows5x5 over three column vectors, the last overlapping
   };
 
   static Stream<DepthwiseKernel> kernels() {
@@ -256,6 +259,46 @@ class DepthwiseTest {
             assertEquals(Math.min(Math.max(s, -0.5), 0.75), y[2 + i * yPitch + j], 1e-5, at);
           }
         }
+      }
+    }
+  }
+
+  /**
+   * Both kernels' row-wise 5x5 against its formula; a kernel may write past a row narrower than its
+   * vectors (into the following rows, rewritten later, and past the last row).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void rows5x5MatchesItsFormula(DepthwiseKernel kernel) {
+    Random r = new Random(14);
+    int slack = 64;
+    for (int rows = 1; rows <= 9; rows++) {
+      for (int cols = 1; cols <= 40; cols += 1 + r.nextInt(3)) {
+        int pPitch = cols + 4 + r.nextInt(3);
+        int yPitch = cols + r.nextInt(3);
+        float[] p = random(r, 3 + (rows + 4) * pPitch + slack);
+        float[] w = random(r, 27);
+        float[] y = new float[2 + rows * yPitch + slack];
+        Arrays.fill(y, Float.NaN);
+        kernel.rows5x5(y, 2, yPitch, rows, cols, p, 3, pPitch, w, 2, 0.25f, -0.5f, 0.75f);
+        boolean exact = cols >= kernel.lanes();
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < yPitch; j++) {
+            String at = kernel.name() + " " + rows + "x" + cols + " at " + i + "," + j;
+            if (j >= cols) {
+              assertTrue(!exact || Float.isNaN(y[2 + i * yPitch + j]), "wrote outside: " + at);
+              continue;
+            }
+            double s = 0.25;
+            for (int kh = 0; kh < 5; kh++) {
+              for (int kw = 0; kw < 5; kw++) {
+                s += w[2 + 5 * kh + kw] * p[3 + (i + kh) * pPitch + j + kw];
+              }
+            }
+            assertEquals(Math.min(Math.max(s, -0.5), 0.75), y[2 + i * yPitch + j], 1e-5, at);
+          }
+        }
+        assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[1]), "wrote before the plane");
       }
     }
   }
