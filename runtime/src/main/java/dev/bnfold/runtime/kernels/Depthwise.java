@@ -65,6 +65,7 @@ public final class Depthwise {
   private final int split1;
   private final boolean rows3x3; // 3x3, stride 1, dilation 1: DepthwiseKernel#rows3x3 applies
   private final boolean rows5x5; // 5x5, stride 1, dilation 1: DepthwiseKernel#rows5x5 applies
+  private final int stride2Scratch; // > 0: planes run through DepthwiseKernel#stride2
   // channel-interleaved path (lanes > 0)
   private final int lanes; // channels per block, 0 for the planar path
   private final int band; // output rows per band
@@ -75,9 +76,10 @@ public final class Depthwise {
   private final int[] map; // output pixel k of a band -> its float offset in the flat output
   private final int[][] index; // [(o0 % mult) * lanes + count - 1]: per-lane input plane offsets
 
-  private Depthwise(ConvGeometry g, int lanes) {
+  private Depthwise(ConvGeometry g, int lanes, int stride2Scratch) {
     this.g = g;
     this.lanes = lanes;
+    this.stride2Scratch = stride2Scratch;
     int sh = g.stride[1];
     int sw = g.stride[2];
     this.rows = g.out[1] + (g.k[1] - 1) * g.dilation[1] / sh;
@@ -165,6 +167,9 @@ public final class Depthwise {
    * else the planar path.
    */
   public static Depthwise plan(ConvGeometry g, DepthwiseKernel kernel) {
+    if (isDepthwise(g) && halves(g) && kernel.prefersStride2(g.k[1], g.out[2])) {
+      return new Depthwise(g, 0, Math.max(1, kernel.stride2Scratch(g.k[1], g.out[2])));
+    }
     // a 5x5 plane the kernel's rows5x5 runs well stays planar: its rows need no transposes
     boolean rows = fiveByFive(g) && kernel.prefersRows5x5(g.out[1], g.out[2]);
     return plan(g, !rows && interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
@@ -182,7 +187,7 @@ public final class Depthwise {
     if (lanes < 0) {
       throw new IllegalArgumentException("lanes " + lanes);
     }
-    return new Depthwise(g, lanes);
+    return new Depthwise(g, lanes, 0);
   }
 
   /**
@@ -196,6 +201,25 @@ public final class Depthwise {
    * 1.5x on 56x56, 3.1x on 14x14); planar wins on larger stride-1 planes (3x3 on 56x56 1.8x, on
    * 112x112 2.2x); 5x5 stride 2 on 56x56 measured even.
    */
+  /**
+   * Square odd kernel at stride 2, dilation 1, padding (k - 1) / 2 and an input twice the output
+   * wide: {@link DepthwiseKernel#stride2} applies.
+   */
+  private static boolean halves(ConvGeometry g) {
+    int k = g.k[1];
+    int pad = (k - 1) / 2;
+    return k == g.k[2]
+        && k % 2 == 1
+        && g.stride[1] == 2
+        && g.stride[2] == 2
+        && g.dilation[1] == 1
+        && g.dilation[2] == 1
+        && g.padBegin[1] == pad
+        && g.padBegin[2] == pad
+        && g.in[2] == 2 * g.out[2]
+        && g.out[1] == (g.in[1] + 2 * pad - k) / 2 + 1;
+  }
+
   /** 5x5, stride 1, dilation 1: {@link DepthwiseKernel#rows5x5} applies. */
   private static boolean fiveByFive(ConvGeometry g) {
     return g.k[1] == 5
@@ -242,6 +266,9 @@ public final class Depthwise {
   public int scratchSize() {
     if (lanes > 0) {
       return Math.addExact(Math.addExact(iin, iout), (g.kernelSize() + 1) * lanes);
+    }
+    if (stride2Scratch > 0) {
+      return stride2Scratch;
     }
     // rows5x5 may read and write up to a vector past a plane: SLACK covers any vector width
     int out = Math.max(pitch == g.out[2] ? 0 : flat, rows5x5 ? g.outPlane() : 0) + SLACK;
@@ -335,6 +362,33 @@ public final class Depthwise {
           sOff,
           plane0,
           plane1);
+      return;
+    }
+    if (stride2Scratch > 0) {
+      for (int plane = plane0; plane < plane1; plane++) {
+        int n = plane / g.m;
+        int o = plane % g.m;
+        int yc = yOff + (n * g.m + o) * outPlane;
+        kernel.stride2(
+            y,
+            yc,
+            g.out[1],
+            ow1,
+            x,
+            xOff + (n * g.c + o / mult) * inPlane,
+            g.in[1],
+            g.k[1],
+            w,
+            wOff + o * ks,
+            b == null ? 0f : b[bOff + o],
+            lo,
+            hi,
+            scratch,
+            sOff);
+        if (epilogue != null && clamp == null) {
+          epilogue.apply(y, yc, outPlane);
+        }
+      }
       return;
     }
     boolean direct = pitch == ow1; // the flat run is the output plane

@@ -141,6 +141,64 @@ public interface DepthwiseKernel {
   }
 
   /**
+   * Whether {@link Depthwise} should run a k x k stride-2 plane of {@code cols} output columns
+   * through {@link #stride2}.
+   */
+  default boolean prefersStride2(int k, int cols) {
+    return false;
+  }
+
+  /** Floats of scratch {@link #stride2} uses for k x k taps and {@code cols} output columns. */
+  default int stride2Scratch(int k, int cols) {
+    return 0;
+  }
+
+  /**
+   * k x k (k odd), stride 2, dilation 1, padding {@code (k - 1) / 2} on every side, over an
+   * unpadded input plane of {@code inRows x 2 * cols}: {@code y[yOff + r * cols + c] = min(max(bias
+   * + sum over kh, kw of w[wOff + k * kh + kw] * x[xOff + (2r + kh - pad) * 2cols + 2c + kw - pad],
+   * lo), hi)} for r in [0, rows), c in [0, cols), reads outside the plane being zero. Uses {@link
+   * #stride2Scratch} floats of tmp at tmpOff. The default is the formula.
+   */
+  default void stride2(
+      float[] y,
+      int yOff,
+      int rows,
+      int cols,
+      float[] x,
+      int xOff,
+      int inRows,
+      int k,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi,
+      float[] tmp,
+      int tmpOff) {
+    int pad = (k - 1) / 2;
+    int iw = 2 * cols;
+    for (int r = 0; r < rows; r++) {
+      for (int c = 0; c < cols; c++) {
+        float s = bias;
+        for (int kh = 0; kh < k; kh++) {
+          int ih = 2 * r + kh - pad;
+          if (ih < 0 || ih >= inRows) {
+            continue;
+          }
+          for (int kw = 0; kw < k; kw++) {
+            int iw0 = 2 * c + kw - pad;
+            if (iw0 >= 0 && iw0 < iw) {
+              s += w[wOff + k * kh + kw] * x[xOff + ih * iw + iw0];
+            }
+          }
+        }
+        y[yOff + r * cols + c] = Math.min(Math.max(s, lo), hi);
+      }
+    }
+  }
+
+  /**
    * Channels per block of the interleaved path, 0 if this kernel runs only the planar path. The
    * default methods below work for any positive value.
    */

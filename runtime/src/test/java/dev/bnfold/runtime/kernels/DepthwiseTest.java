@@ -60,6 +60,9 @@ class DepthwiseTest {
     {1, 5, 1, 9, 9, 5, 5, 1, 1, 2}, // rows5x5 narrower than a vector: spills into the next plane
     {1, 3, 1, 3, 12, 5, 5, 1, 1, 2}, // rows5x5 on three rows
     {1, 3, 1, 12, 37, 5, 5, 1, 1, 2}, // rows5x5 over three column vectors, the last overlapping
+    {1, 3, 1, 40, 40, 3, 3, 2, 1, 1}, // stride2: rows of 20 outputs, the last vector overlapping
+    {2, 3, 2, 33, 64, 5, 5, 2, 1, 2}, // stride2 5x5, odd input rows, multiplier 2, batch 2
+    {1, 2, 1, 35, 32, 3, 3, 2, 1, 1}, // stride2 with exactly one vector of outputs per row
   };
 
   static Stream<DepthwiseKernel> kernels() {
@@ -299,6 +302,47 @@ class DepthwiseTest {
           }
         }
         assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[1]), "wrote before the plane");
+      }
+    }
+  }
+
+  /** Both kernels' stride-2 rows against the formula, 3x3 and 5x5, over stale scratch. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void stride2MatchesItsFormula(DepthwiseKernel kernel) {
+    Random r = new Random(15);
+    for (int k = 3; k <= 5; k += 2) {
+      int pad = (k - 1) / 2;
+      for (int cols = 1; cols <= 50; cols += 1 + r.nextInt(4)) {
+        int inRows = 1 + r.nextInt(12);
+        int rows = (inRows + 2 * pad - k) / 2 + 1;
+        if (rows < 1) {
+          continue;
+        }
+        float[] x = random(r, 5 + inRows * 2 * cols);
+        float[] w = random(r, 3 + k * k);
+        float[] y = new float[4 + rows * cols + 2];
+        Arrays.fill(y, Float.NaN);
+        float[] tmp = new float[7 + kernel.stride2Scratch(k, cols)];
+        Arrays.fill(tmp, Float.NaN);
+        kernel.stride2(y, 4, rows, cols, x, 5, inRows, k, w, 3, 0.25f, -0.5f, 0.75f, tmp, 7);
+        for (int i = 0; i < rows; i++) {
+          for (int j = 0; j < cols; j++) {
+            double s = 0.25;
+            for (int kh = 0; kh < k; kh++) {
+              for (int kw = 0; kw < k; kw++) {
+                int ih = 2 * i + kh - pad;
+                int iw = 2 * j + kw - pad;
+                if (ih >= 0 && ih < inRows && iw >= 0 && iw < 2 * cols) {
+                  s += w[3 + k * kh + kw] * x[5 + ih * 2 * cols + iw];
+                }
+              }
+            }
+            String at = kernel.name() + " k" + k + " " + rows + "x" + cols + " at " + i + "," + j;
+            assertEquals(Math.min(Math.max(s, -0.5), 0.75), y[4 + i * cols + j], 1e-5, at);
+          }
+        }
+        assertTrue(Float.isNaN(y[3]) && Float.isNaN(y[4 + rows * cols]), "wrote outside");
       }
     }
   }

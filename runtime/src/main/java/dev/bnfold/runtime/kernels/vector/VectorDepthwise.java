@@ -507,6 +507,202 @@ public final class VectorDepthwise implements DepthwiseKernel {
     ZERO.intoArray(dst, dOff + n);
   }
 
+  /** Rows of at least a vector of output columns, 3x3 or 5x5. */
+  @Override
+  public boolean prefersStride2(int k, int cols) {
+    return (k == 3 || k == 5) && cols >= V;
+  }
+
+  @Override
+  public int stride2Scratch(int k, int cols) {
+    // k input row buffers and a row of zeros, each padded and with a vector of slack; the weights
+    // as k * k vectors; the full-resolution row
+    return (k + 1) * stride2Width(k, cols) + k * k * V + 2 * cols + 2 * V;
+  }
+
+  private static int stride2Width(int k, int cols) {
+    return 2 * cols + k - 1 + 2 * V;
+  }
+
+  /**
+   * Each output row as a full-resolution row at stride 1 (k * k contiguous loads and FMAs per
+   * vector of columns, from zero-padded copies of the input rows, each input row copied once into a
+   * ring of k buffers), then its even columns picked with two shuffles and a blend: the stride-2
+   * split then costs a quarter of splitting every input row into both phases. The weights are
+   * expanded into vectors in tmp, so the taps load them (a broadcast per tap would take the FMA's
+   * second port).
+   */
+  @Override
+  public void stride2(
+      float[] y,
+      int yOff,
+      int rows,
+      int cols,
+      float[] x,
+      int xOff,
+      int inRows,
+      int k,
+      float[] w,
+      int wOff,
+      float bias,
+      float lo,
+      float hi,
+      float[] tmp,
+      int tmpOff) {
+    if (!prefersStride2(k, cols)) {
+      DepthwiseKernel.super.stride2(
+          y, yOff, rows, cols, x, xOff, inRows, k, w, wOff, bias, lo, hi, tmp, tmpOff);
+      return;
+    }
+    int pad = (k - 1) / 2;
+    int iw = 2 * cols;
+    int wb = stride2Width(k, cols);
+    int zero = tmpOff + k * wb;
+    int wv = zero + wb;
+    int z = wv + k * k * V;
+    java.util.Arrays.fill(tmp, tmpOff, wv, 0f); // the buffers' padding and the row of zeros
+    for (int t = 0; t < k * k; t++) {
+      FloatVector.broadcast(S, w[wOff + t]).intoArray(tmp, wv + t * V);
+    }
+    int copied = -1; // input rows up to here are in the ring
+    int lastZ = iw - V;
+    for (int r = 0; r < rows; r++) {
+      int top = 2 * r - pad;
+      for (int ih = Math.max(copied + 1, top); ih < Math.min(top + k, inRows); ih++) {
+        if (ih >= 0) { // the row's interior; its padding columns stay zero
+          copyRow(tmp, tmpOff + ih % k * wb + pad, x, xOff + ih * iw, lastZ);
+        }
+        copied = ih;
+      }
+      int s0 = source(top, inRows, k, tmpOff, wb, zero);
+      int s1 = source(top + 1, inRows, k, tmpOff, wb, zero);
+      int s2 = source(top + 2, inRows, k, tmpOff, wb, zero);
+      if (k == 3) {
+        zRow3(tmp, z, s0, s1, s2, wv, lastZ, bias);
+      } else {
+        int s3 = source(top + 3, inRows, k, tmpOff, wb, zero);
+        int s4 = source(top + 4, inRows, k, tmpOff, wb, zero);
+        zRow5(tmp, z, s0, s1, s2, s3, s4, wv, lastZ, bias);
+      }
+      pickEven(y, yOff + r * cols, tmp, z, cols, lo, hi);
+    }
+  }
+
+  /**
+   * Where input row ih sits for stride2: its ring buffer, or the row of zeros outside the plane.
+   */
+  private static int source(int ih, int inRows, int k, int ring, int wb, int zero) {
+    return ih < 0 || ih >= inRows ? zero : ring + ih % k * wb;
+  }
+
+  /** Copies lastZ + V floats (at least V) a vector at a time, the last overlapping. */
+  private static void copyRow(float[] dst, int d, float[] x, int src, int lastZ) {
+    for (int i = 0; ; i += V) {
+      if (i > lastZ) {
+        i = lastZ;
+      }
+      FloatVector.fromArray(S, x, src + i).intoArray(dst, d + i);
+      if (i == lastZ) {
+        return;
+      }
+    }
+  }
+
+  /** {@code y[d + i] = clamp(t[z + 2i])} for i in [0, cols), cols >= V. */
+  private static void pickEven(float[] y, int d, float[] t, int z, int cols, float lo, float hi) {
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    boolean clamped = lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY;
+    int last = cols - V;
+    for (int i = 0; ; i += V) {
+      if (i > last) {
+        i = last;
+      }
+      FloatVector e0 = FloatVector.fromArray(S, t, z + 2 * i);
+      FloatVector e1 = FloatVector.fromArray(S, t, z + 2 * i + V);
+      FloatVector e = e0.rearrange(EVEN_LO).blend(e1.rearrange(EVEN_HI), HIGH);
+      (clamped ? e.blend(l, e.lt(l)).blend(h, h.lt(e)) : e).intoArray(y, d + i);
+      if (i == last) {
+        return;
+      }
+    }
+  }
+
+  /** 3x3 full-resolution row z[c], c in [0, lastZ + V), from rows at s0.. of t (see stride2). */
+  private static void zRow3(
+      float[] t, int z, int s0, int s1, int s2, int wv, int lastZ, float bias) {
+    FloatVector b = FloatVector.broadcast(S, bias);
+    FloatVector w0 = FloatVector.fromArray(S, t, wv + 0 * V);
+    FloatVector w1 = FloatVector.fromArray(S, t, wv + 1 * V);
+    FloatVector w2 = FloatVector.fromArray(S, t, wv + 2 * V);
+    FloatVector w3 = FloatVector.fromArray(S, t, wv + 3 * V);
+    FloatVector w4 = FloatVector.fromArray(S, t, wv + 4 * V);
+    FloatVector w5 = FloatVector.fromArray(S, t, wv + 5 * V);
+    FloatVector w6 = FloatVector.fromArray(S, t, wv + 6 * V);
+    FloatVector w7 = FloatVector.fromArray(S, t, wv + 7 * V);
+    FloatVector w8 = FloatVector.fromArray(S, t, wv + 8 * V);
+    for (int c = 0; ; c += V) {
+      if (c > lastZ) {
+        c = lastZ;
+      }
+      FloatVector a = b;
+      a = FloatVector.fromArray(S, t, s0 + c).fma(w0, a);
+      a = FloatVector.fromArray(S, t, s0 + c + 1).fma(w1, a);
+      a = FloatVector.fromArray(S, t, s0 + c + 2).fma(w2, a);
+      a = FloatVector.fromArray(S, t, s1 + c).fma(w3, a);
+      a = FloatVector.fromArray(S, t, s1 + c + 1).fma(w4, a);
+      a = FloatVector.fromArray(S, t, s1 + c + 2).fma(w5, a);
+      a = FloatVector.fromArray(S, t, s2 + c).fma(w6, a);
+      a = FloatVector.fromArray(S, t, s2 + c + 1).fma(w7, a);
+      a = FloatVector.fromArray(S, t, s2 + c + 2).fma(w8, a);
+      a.intoArray(t, z + c);
+      if (c == lastZ) {
+        return;
+      }
+    }
+  }
+
+  /** 5x5 full-resolution row z[c], c in [0, lastZ + V), from rows at s0.. of t (see stride2). */
+  private static void zRow5(
+      float[] t, int z, int s0, int s1, int s2, int s3, int s4, int wv, int lastZ, float bias) {
+    FloatVector b = FloatVector.broadcast(S, bias);
+    for (int c = 0; ; c += V) {
+      if (c > lastZ) {
+        c = lastZ;
+      }
+      FloatVector a = b;
+      a = FloatVector.fromArray(S, t, s0 + c).fma(FloatVector.fromArray(S, t, wv + 0 * V), a);
+      a = FloatVector.fromArray(S, t, s0 + c + 1).fma(FloatVector.fromArray(S, t, wv + 1 * V), a);
+      a = FloatVector.fromArray(S, t, s0 + c + 2).fma(FloatVector.fromArray(S, t, wv + 2 * V), a);
+      a = FloatVector.fromArray(S, t, s0 + c + 3).fma(FloatVector.fromArray(S, t, wv + 3 * V), a);
+      a = FloatVector.fromArray(S, t, s0 + c + 4).fma(FloatVector.fromArray(S, t, wv + 4 * V), a);
+      a = FloatVector.fromArray(S, t, s1 + c).fma(FloatVector.fromArray(S, t, wv + 5 * V), a);
+      a = FloatVector.fromArray(S, t, s1 + c + 1).fma(FloatVector.fromArray(S, t, wv + 6 * V), a);
+      a = FloatVector.fromArray(S, t, s1 + c + 2).fma(FloatVector.fromArray(S, t, wv + 7 * V), a);
+      a = FloatVector.fromArray(S, t, s1 + c + 3).fma(FloatVector.fromArray(S, t, wv + 8 * V), a);
+      a = FloatVector.fromArray(S, t, s1 + c + 4).fma(FloatVector.fromArray(S, t, wv + 9 * V), a);
+      a = FloatVector.fromArray(S, t, s2 + c).fma(FloatVector.fromArray(S, t, wv + 10 * V), a);
+      a = FloatVector.fromArray(S, t, s2 + c + 1).fma(FloatVector.fromArray(S, t, wv + 11 * V), a);
+      a = FloatVector.fromArray(S, t, s2 + c + 2).fma(FloatVector.fromArray(S, t, wv + 12 * V), a);
+      a = FloatVector.fromArray(S, t, s2 + c + 3).fma(FloatVector.fromArray(S, t, wv + 13 * V), a);
+      a = FloatVector.fromArray(S, t, s2 + c + 4).fma(FloatVector.fromArray(S, t, wv + 14 * V), a);
+      a = FloatVector.fromArray(S, t, s3 + c).fma(FloatVector.fromArray(S, t, wv + 15 * V), a);
+      a = FloatVector.fromArray(S, t, s3 + c + 1).fma(FloatVector.fromArray(S, t, wv + 16 * V), a);
+      a = FloatVector.fromArray(S, t, s3 + c + 2).fma(FloatVector.fromArray(S, t, wv + 17 * V), a);
+      a = FloatVector.fromArray(S, t, s3 + c + 3).fma(FloatVector.fromArray(S, t, wv + 18 * V), a);
+      a = FloatVector.fromArray(S, t, s3 + c + 4).fma(FloatVector.fromArray(S, t, wv + 19 * V), a);
+      a = FloatVector.fromArray(S, t, s4 + c).fma(FloatVector.fromArray(S, t, wv + 20 * V), a);
+      a = FloatVector.fromArray(S, t, s4 + c + 1).fma(FloatVector.fromArray(S, t, wv + 21 * V), a);
+      a = FloatVector.fromArray(S, t, s4 + c + 2).fma(FloatVector.fromArray(S, t, wv + 22 * V), a);
+      a = FloatVector.fromArray(S, t, s4 + c + 3).fma(FloatVector.fromArray(S, t, wv + 23 * V), a);
+      a = FloatVector.fromArray(S, t, s4 + c + 4).fma(FloatVector.fromArray(S, t, wv + 24 * V), a);
+      a.intoArray(t, z + c);
+      if (c == lastZ) {
+        return;
+      }
+    }
+  }
+
   /**
    * Planes over half a vector wide (14x14 planes: 240 channels 41 us against 72 interleaved; 7x7
    * planes run as fast interleaved).
