@@ -67,7 +67,8 @@ public final class VectorElementwise implements ElementwiseKernel {
     int i = 0;
     for (; i <= n - L; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-      v.mul(a).add(b).max(zero).min(one).intoArray(y, yOff + i);
+      FloatVector t = v.mul(a).add(b);
+      t.blend(zero, t.lt(zero)).blend(one, one.lt(t)).intoArray(y, yOff + i);
     }
     TAIL.hardSigmoid(y, yOff + i, x, xOff + i, n - i, alpha, beta);
   }
@@ -81,7 +82,8 @@ public final class VectorElementwise implements ElementwiseKernel {
     int i = 0;
     for (; i <= n - L; i += L) {
       FloatVector v = FloatVector.fromArray(S, x, xOff + i);
-      v.mul(v.mul(a).add(b).max(zero).min(one)).intoArray(y, yOff + i);
+      FloatVector t = v.mul(a).add(b);
+      v.mul(t.blend(zero, t.lt(zero)).blend(one, one.lt(t))).intoArray(y, yOff + i);
     }
     TAIL.hardSwish(y, yOff + i, x, xOff + i, n - i, alpha, beta);
   }
@@ -92,7 +94,8 @@ public final class VectorElementwise implements ElementwiseKernel {
     FloatVector h = FloatVector.broadcast(S, hi);
     int i = 0;
     for (; i <= n - L; i += L) {
-      FloatVector.fromArray(S, x, xOff + i).max(l).min(h).intoArray(y, yOff + i);
+      FloatVector v = FloatVector.fromArray(S, x, xOff + i);
+      v.blend(l, v.lt(l)).blend(h, h.lt(v)).intoArray(y, yOff + i);
     }
     TAIL.clamp(y, yOff + i, x, xOff + i, n - i, lo, hi);
   }

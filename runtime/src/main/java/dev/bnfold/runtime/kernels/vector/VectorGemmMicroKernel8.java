@@ -272,7 +272,8 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
     for (int r = 0; r < m; r++) {
       int o = cOff + r * ldc;
       for (int j = 0; j < full; j += V) {
-        FloatVector.fromArray(S, c, o + j).max(l).min(h).intoArray(c, o + j);
+        FloatVector v = FloatVector.fromArray(S, c, o + j);
+        v.blend(l, v.lt(l)).blend(h, h.lt(v)).intoArray(c, o + j);
       }
       for (int j = full; j < n; j++) {
         c[o + j] = Math.min(Math.max(c[o + j], lo), hi);
@@ -518,22 +519,22 @@ public final class VectorGemmMicroKernel8 implements GemmMicroKernel {
     if (lo != Float.NEGATIVE_INFINITY || hi != Float.POSITIVE_INFINITY) { // fused ReLU / Clip
       FloatVector l = FloatVector.broadcast(S, lo);
       FloatVector h = FloatVector.broadcast(S, hi);
-      acc00 = acc00.max(l).min(h);
-      acc01 = acc01.max(l).min(h);
-      acc10 = acc10.max(l).min(h);
-      acc11 = acc11.max(l).min(h);
-      acc20 = acc20.max(l).min(h);
-      acc21 = acc21.max(l).min(h);
-      acc30 = acc30.max(l).min(h);
-      acc31 = acc31.max(l).min(h);
-      acc40 = acc40.max(l).min(h);
-      acc41 = acc41.max(l).min(h);
-      acc50 = acc50.max(l).min(h);
-      acc51 = acc51.max(l).min(h);
-      acc60 = acc60.max(l).min(h);
-      acc61 = acc61.max(l).min(h);
-      acc70 = acc70.max(l).min(h);
-      acc71 = acc71.max(l).min(h);
+      acc00 = acc00.blend(l, acc00.lt(l)).blend(h, h.lt(acc00));
+      acc01 = acc01.blend(l, acc01.lt(l)).blend(h, h.lt(acc01));
+      acc10 = acc10.blend(l, acc10.lt(l)).blend(h, h.lt(acc10));
+      acc11 = acc11.blend(l, acc11.lt(l)).blend(h, h.lt(acc11));
+      acc20 = acc20.blend(l, acc20.lt(l)).blend(h, h.lt(acc20));
+      acc21 = acc21.blend(l, acc21.lt(l)).blend(h, h.lt(acc21));
+      acc30 = acc30.blend(l, acc30.lt(l)).blend(h, h.lt(acc30));
+      acc31 = acc31.blend(l, acc31.lt(l)).blend(h, h.lt(acc31));
+      acc40 = acc40.blend(l, acc40.lt(l)).blend(h, h.lt(acc40));
+      acc41 = acc41.blend(l, acc41.lt(l)).blend(h, h.lt(acc41));
+      acc50 = acc50.blend(l, acc50.lt(l)).blend(h, h.lt(acc50));
+      acc51 = acc51.blend(l, acc51.lt(l)).blend(h, h.lt(acc51));
+      acc60 = acc60.blend(l, acc60.lt(l)).blend(h, h.lt(acc60));
+      acc61 = acc61.blend(l, acc61.lt(l)).blend(h, h.lt(acc61));
+      acc70 = acc70.blend(l, acc70.lt(l)).blend(h, h.lt(acc70));
+      acc71 = acc71.blend(l, acc71.lt(l)).blend(h, h.lt(acc71));
     }
     acc00.intoArray(c, c0);
     acc01.intoArray(c, c0 + V);

@@ -227,11 +227,9 @@ final class VectorWinograd implements WinogradTransforms {
       FloatVector vlo = FloatVector.broadcast(S, lo);
       FloatVector vhi = FloatVector.broadcast(S, hi);
       for (; j + V <= n; j += V) {
-        FloatVector.fromArray(S, y, yr + j)
-            .add(FloatVector.fromArray(S, add, ar + j))
-            .max(vlo)
-            .min(vhi)
-            .intoArray(y, yr + j);
+        FloatVector v =
+            FloatVector.fromArray(S, y, yr + j).add(FloatVector.fromArray(S, add, ar + j));
+        v.blend(vlo, v.lt(vlo)).blend(vhi, vhi.lt(v)).intoArray(y, yr + j);
       }
     }
     for (; j < n; j++) {
@@ -285,10 +283,15 @@ final class VectorWinograd implements WinogradTransforms {
       FloatVector bb = g1.sub(g2);
       FloatVector c = g3.add(g4);
       FloatVector dd = g3.sub(g4);
-      g0.add(a).add(c).add(bias).max(vlo).min(vhi).intoArray(tmp, out + k * V);
-      bb.add(dd.mul(2f)).add(bias).max(vlo).min(vhi).intoArray(tmp, out + (4 + k) * V);
-      a.add(c.mul(4f)).add(bias).max(vlo).min(vhi).intoArray(tmp, out + (8 + k) * V);
-      bb.add(dd.mul(8f)).add(g5).add(bias).max(vlo).min(vhi).intoArray(tmp, out + (12 + k) * V);
+      // clamps as compare-and-blend: Math.max/min semantics cost six instructions a bound
+      FloatVector o0 = g0.add(a).add(c).add(bias);
+      FloatVector o1 = bb.add(dd.mul(2f)).add(bias);
+      FloatVector o2 = a.add(c.mul(4f)).add(bias);
+      FloatVector o3 = bb.add(dd.mul(8f)).add(g5).add(bias);
+      o0.blend(vlo, o0.lt(vlo)).blend(vhi, vhi.lt(o0)).intoArray(tmp, out + k * V);
+      o1.blend(vlo, o1.lt(vlo)).blend(vhi, vhi.lt(o1)).intoArray(tmp, out + (4 + k) * V);
+      o2.blend(vlo, o2.lt(vlo)).blend(vhi, vhi.lt(o2)).intoArray(tmp, out + (8 + k) * V);
+      o3.blend(vlo, o3.lt(vlo)).blend(vhi, vhi.lt(o3)).intoArray(tmp, out + (12 + k) * V);
     }
   }
 
