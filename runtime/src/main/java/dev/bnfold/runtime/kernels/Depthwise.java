@@ -105,13 +105,7 @@ public final class Depthwise {
     }
     this.split0 = sw == 2 ? Math.max(colLo[0], colLo[1]) : 0;
     this.split1 = sw == 2 ? Math.max(split0, Math.min(colHi[0], colHi[1])) : 0;
-    this.rows3x3 =
-        g.k[1] == 3
-            && g.k[2] == 3
-            && sh == 1
-            && sw == 1
-            && g.dilation[1] == 1
-            && g.dilation[2] == 1;
+    this.rows3x3 = threeByThree(g);
     this.rows5x5 = fiveByFive(g);
     int oh1 = g.out[1];
     int ow1 = g.out[2];
@@ -170,8 +164,10 @@ public final class Depthwise {
     if (isDepthwise(g) && halves(g) && kernel.prefersStride2(g.k[1], g.out[2])) {
       return new Depthwise(g, 0, Math.max(1, kernel.stride2Scratch(g.k[1], g.out[2])));
     }
-    // a 5x5 plane the kernel's rows5x5 runs well stays planar: its rows need no transposes
-    boolean rows = fiveByFive(g) && kernel.prefersRows5x5(g.out[1], g.out[2]);
+    // a plane the kernel's rows3x3 or rows5x5 runs well stays planar: no transposes
+    boolean rows =
+        fiveByFive(g) && kernel.prefersRows5x5(g.out[1], g.out[2])
+            || threeByThree(g) && kernel.prefersRows3x3(g.out[2]);
     return plan(g, !rows && interleaves(g, kernel.lanes()) ? kernel.lanes() : 0);
   }
 
@@ -218,6 +214,16 @@ public final class Depthwise {
         && g.padBegin[2] == pad
         && g.in[2] == 2 * g.out[2]
         && g.out[1] == (g.in[1] + 2 * pad - k) / 2 + 1;
+  }
+
+  /** 3x3, stride 1, dilation 1: {@link DepthwiseKernel#rows3x3} applies. */
+  private static boolean threeByThree(ConvGeometry g) {
+    return g.k[1] == 3
+        && g.k[2] == 3
+        && g.stride[1] == 1
+        && g.stride[2] == 1
+        && g.dilation[1] == 1
+        && g.dilation[2] == 1;
   }
 
   /** 5x5, stride 1, dilation 1: {@link DepthwiseKernel#rows5x5} applies. */
@@ -271,7 +277,8 @@ public final class Depthwise {
       return stride2Scratch;
     }
     // rows5x5 may read and write up to a vector past a plane: SLACK covers any vector width
-    int out = Math.max(pitch == g.out[2] ? 0 : flat, rows5x5 ? g.outPlane() : 0) + SLACK;
+    int out = Math.max(pitch == g.out[2] ? 0 : flat, rows3x3 || rows5x5 ? g.outPlane() : 0);
+    out += SLACK;
     return Math.addExact(padded, out);
   }
 
@@ -405,31 +412,22 @@ public final class Depthwise {
       }
       int yc = yOff + (n * g.m + o) * outPlane;
       float bias = b == null ? 0f : b[bOff + o];
-      if (rows3x3 && kernel.prefersRows3x3(ow1)) {
-        kernel.rows3x3(
-            y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
-      } else if (rows5x5 && kernel.prefersRows5x5(g.out[1], ow1)) {
+      boolean by3 = rows3x3 && kernel.prefersRows3x3(ow1);
+      if (by3 || rows5x5 && kernel.prefersRows5x5(g.out[1], ow1)) {
         // rows narrower than a vector spill into the next plane, which this range writes later;
         // the range's last plane goes through the buffer
         int spill = Math.max(0, kernel.lanes() - ow1);
-        if (spill == 0 || plane + 1 < plane1 && spill <= outPlane) {
-          kernel.rows5x5(
-              y, yc, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
+        boolean inPlace = spill == 0 || plane + 1 < plane1 && spill <= outPlane;
+        float[] dst = inPlace ? y : scratch;
+        int d = inPlace ? yc : fOff;
+        if (by3) {
+          kernel.rows3x3(
+              dst, d, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
         } else {
           kernel.rows5x5(
-              scratch,
-              fOff,
-              ow1,
-              g.out[1],
-              ow1,
-              scratch,
-              sOff,
-              pitch,
-              w,
-              wOff + o * ks,
-              bias,
-              lo,
-              hi);
+              dst, d, ow1, g.out[1], ow1, scratch, sOff, pitch, w, wOff + o * ks, bias, lo, hi);
+        }
+        if (!inPlace) {
           System.arraycopy(scratch, fOff, y, yc, outPlane);
         }
       } else if (direct) {

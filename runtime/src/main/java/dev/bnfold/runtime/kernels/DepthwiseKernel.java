@@ -51,8 +51,10 @@ public interface DepthwiseKernel {
   /**
    * 3x3, stride 1, dilation 1 over a zero-padded plane, row by row straight into the output: {@code
    * y[yOff + r * yPitch + c] = min(max(bias + sum over kh, kw of w[wOff + 3 * kh + kw] * p[pOff +
-   * (r + kh) * pPitch + c + kw], lo), hi)} for r in [0, rows), c in [0, cols). The default sums one
-   * kernel row per pass over the output row (three unit-stride loops that superword vectorizes).
+   * (r + kh) * pPitch + c + kw], lo), hi)} for r in [0, rows), c in [0, cols). Like {@link
+   * #rows5x5}, a kernel may compute a row {@code max(cols, V)} wide, writing past narrow rows and
+   * reading past the plane. The default sums one kernel row per pass over the output row (three
+   * unit-stride loops that superword vectorizes) and is exact.
    */
   default void rows3x3(
       float[] y,

@@ -283,10 +283,10 @@ public final class VectorDepthwise implements DepthwiseKernel {
     }
   }
 
-  /** Rows of at least one vector (narrower ones would take the default). */
+  /** Rows over half a vector wide (narrower ones are faster interleaved). */
   @Override
   public boolean prefersRows3x3(int cols) {
-    return cols >= V;
+    return 2 * cols > V;
   }
 
   /**
@@ -310,7 +310,7 @@ public final class VectorDepthwise implements DepthwiseKernel {
       float bias,
       float lo,
       float hi) {
-    if (rows < 2 || cols < V) {
+    if (rows < 2) {
       DepthwiseKernel.super.rows3x3(
           y, yOff, yPitch, rows, cols, p, pOff, pPitch, w, wOff, bias, lo, hi);
       return;
@@ -327,7 +327,7 @@ public final class VectorDepthwise implements DepthwiseKernel {
     FloatVector b = FloatVector.broadcast(S, bias);
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
-    int lastC = cols - V;
+    int lastC = Math.max(0, cols - V); // a row narrower than a vector is computed V wide
     for (int r = 0; ; r += 2) {
       if (r > rows - 2) {
         r = rows - 2; // the overlapping last pair
