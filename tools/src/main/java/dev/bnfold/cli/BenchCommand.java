@@ -57,6 +57,12 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--warmup", description = "Untimed runs first (default: ${DEFAULT-VALUE}).")
   int warmup = 20;
 
+  @Option(
+      names = "--warmup-time",
+      description =
+          "...and untimed runs for at least this many seconds (default: ${DEFAULT-VALUE}).")
+  double warmupTime = 2;
+
   @Option(names = "--json", description = "Print one JSON object.")
   boolean json;
 
@@ -72,8 +78,9 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (runs < 1 || warmup < 0 || threads < 1) {
-      throw new InvalidInputException("--runs and --threads must be >= 1, --warmup >= 0");
+    if (runs < 1 || warmup < 0 || !(warmupTime >= 0) || threads < 1) {
+      throw new InvalidInputException(
+          "--runs and --threads must be >= 1, --warmup and --warmup-time >= 0");
     }
     Latency java;
     Profile layers = null;
@@ -101,7 +108,7 @@ final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < out.length; i++) {
         out[i] = new float[run.outputSize(i)];
       }
-      java = Latency.measure(() -> run.run(in, out), warmup, runs);
+      java = Latency.measure(() -> run.run(in, out), warmup, warmupTime, runs);
       if (profile) {
         layers = run.profile(in, out, runs);
       }
@@ -114,7 +121,7 @@ final class BenchCommand implements Callable<Integer> {
       }
       byte[] bytes = Files.readAllBytes(model);
       try (OrtRunner r = new OrtRunner(bytes, true, threads)) {
-        ort = Latency.measure(() -> r.run(feed), warmup, runs);
+        ort = Latency.measure(() -> r.run(feed), warmup, warmupTime, runs);
       }
       if (profile) {
         ortLayers = OrtProfile.measure(bytes, threads, feed, warmup, runs);

@@ -6,7 +6,17 @@ import java.util.Arrays;
 record Latency(double medianMs, double p90Ms, int runs) {
 
   static Latency measure(Runnable task, int warmup, int runs) {
-    for (int i = 0; i < warmup; i++) {
+    return measure(task, warmup, 0, runs);
+  }
+
+  /**
+   * Warms up for at least {@code warmup} runs and {@code warmupSeconds} (the JIT compiles the hot
+   * kernels only after thousands of calls: twenty runs of a 12 us model left it 30x slow), then
+   * times {@code runs} runs.
+   */
+  static Latency measure(Runnable task, int warmup, double warmupSeconds, int runs) {
+    long until = System.nanoTime() + (long) (warmupSeconds * 1e9);
+    for (int i = 0; i < warmup || System.nanoTime() < until; i++) {
       task.run();
     }
     double[] ms = new double[runs];

@@ -88,6 +88,8 @@ class RuntimeCommandsTest {
             "--json",
             "--runs",
             "5",
+            "--warmup-time",
+            "0",
             "--warmup",
             "2");
     assertEquals(0, r.exitCode(), r.err());
@@ -112,6 +114,8 @@ class RuntimeCommandsTest {
             "--json",
             "--runs",
             "3",
+            "--warmup-time",
+            "0",
             "--warmup",
             "1");
     assertEquals(0, r.exitCode(), r.err());
@@ -147,6 +151,8 @@ class RuntimeCommandsTest {
             "--json",
             "--runs",
             "5",
+            "--warmup-time",
+            "0",
             "--warmup",
             "2");
     assertEquals(0, r.exitCode(), r.err());
