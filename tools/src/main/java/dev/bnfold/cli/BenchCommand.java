@@ -84,6 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     }
     Latency java;
     Profile layers = null;
+    int firstOutput; // floats of the first output, read back from ONNX Runtime too
     Map<String, NdArray> feed = new LinkedHashMap<>();
     String kernel;
     try (Model m = RuntimeModels.open(model, Options.builder().threads(threads).build())) {
@@ -108,6 +109,7 @@ final class BenchCommand implements Callable<Integer> {
       for (int i = 0; i < out.length; i++) {
         out[i] = new float[run.outputSize(i)];
       }
+      firstOutput = out[0].length;
       java = Latency.measure(() -> run.run(in, out), warmup, warmupTime, runs);
       if (profile) {
         layers = run.profile(in, out, runs);
@@ -120,8 +122,10 @@ final class BenchCommand implements Callable<Integer> {
         throw new InvalidInputException(model + ": --against-ort needs the original ONNX model");
       }
       byte[] bytes = Files.readAllBytes(model);
-      try (OrtRunner r = new OrtRunner(bytes, true, threads)) {
-        ort = Latency.measure(() -> r.run(feed), warmup, warmupTime, runs);
+      float[] ortOut = new float[firstOutput];
+      try (OrtRunner r = new OrtRunner(bytes, true, threads);
+          OrtRunner.Feed f = r.feed(feed)) {
+        ort = Latency.measure(() -> r.run(f, ortOut), warmup, warmupTime, runs);
       }
       if (profile) {
         ortLayers = OrtProfile.measure(bytes, threads, feed, warmup, runs);
