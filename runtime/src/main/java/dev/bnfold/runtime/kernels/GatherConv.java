@@ -54,6 +54,12 @@ public final class GatherConv {
    */
   private static final int NARROW = 3;
 
+  /** Deepest GEMM a compact B is built for (beyond, its copy outweighs the saved panels). */
+  private static final int COMPACT_MAX_K = 1024;
+
+  /** Floats after each compact B row: DepthwiseKernel#copyPadded's zeros for any vector width. */
+  private static final int COMPACT_SLACK = 64;
+
   /** Fewest input channels (per group) for which a pointwise conv reads its input in place. */
   private static final int MIN_POINTWISE_DEPTH = 32;
 
@@ -63,6 +69,11 @@ public final class GatherConv {
   private final DepthwiseKernel split; // its split2 deinterleaves stride-2 rows
   private final boolean pointwise;
   private final boolean subsample; // pointwise mode on a strided 1x1: B is a compact copy
+  private final boolean compact; // a small plane: padded planes, then B as compact rows
+  private final int[] planeRows; // compact: per k row, its run in the padded planes (as rows)
+  private final int crow; // compact: floats per B row
+  private final int cbase; // compact: where the B rows start, after the padded planes
+  private final int slack0; // where the read slack after the planes (and B rows) starts
   private final boolean panelOuter; // pointwise: row panels outer, column panels inner
   private final int cg;
   private final int mg;
@@ -71,7 +82,7 @@ public final class GatherConv {
   private final int pitch; // row pitch of the flat grid
   private final int sub; // floats of one sub-plane
   private final int chan; // floats of one channel's sub-planes
-  private final int flat; // columns of the flat grid
+  private final int flat; // columns of the flat grid (compact: the output plane)
   private final int[] rows; // per k row: offset of its run from the group's source base
   private final boolean[] phaseUsed; // per (row phase, column phase): read by some tap
   private final int[] colLo; // per column phase: columns [colLo, colHi) are inside the image
@@ -103,6 +114,7 @@ public final class GatherConv {
       this.subRows = g.out[1];
       this.pitch = g.out[2];
       this.flat = g.outPlane();
+      this.compact = false;
       // a subsampled channel has one row of slack: split2 puts each row's odd half there
       this.sub = subsample ? flat + g.out[2] : g.inPlane();
       this.chan = sub;
@@ -115,7 +127,14 @@ public final class GatherConv {
       this.pitch = g.out[2] + (g.k[2] - 1) * g.dilation[2] / sw;
       this.sub = Math.multiplyExact(subRows, pitch);
       this.chan = Math.multiplyExact(sh * sw, sub);
-      this.flat = (g.out[1] - 1) * pitch + g.out[2];
+      int grid = (g.out[1] - 1) * pitch + g.out[2];
+      // a plane whose flat grid needs a quarter more column panels than its outputs gets its
+      // B rows copied out compactly (digits-cnn's 8x8: 3 panels of 32 for 64 outputs)
+      this.compact =
+          g.n > 0
+              && k <= COMPACT_MAX_K
+              && 4 * Gemm.panels(grid, nr) > 5 * Gemm.panels(g.outPlane(), nr);
+      this.flat = compact ? g.outPlane() : grid;
       int kk = 0;
       for (int ci = 0; ci < cg; ci++) {
         for (int kh = 0; kh < g.k[1]; kh++) {
@@ -136,6 +155,14 @@ public final class GatherConv {
         }
       }
     }
+    this.crow = compact ? (g.outPlane() + COMPACT_SLACK + 15) / 16 * 16 : 0;
+    this.cbase = compact ? Math.multiplyExact(g.c, chan) : 0;
+    this.planeRows = compact ? rows.clone() : null;
+    if (compact) {
+      for (int kk = 0; kk < k; kk++) {
+        rows[kk] = kk * crow;
+      }
+    }
     this.colLo = new int[sw];
     this.colHi = new int[sw];
     int pl = g.padBegin[2];
@@ -149,7 +176,8 @@ public final class GatherConv {
     int width = Math.max(1, Math.min(MAX_BLOCK / nr, BLOCK_FLOATS / Math.max(1, k) / nr)) * nr;
     // a narrow plane is one block: its weights are then streamed once, not once per block
     width = Math.max(width, Math.min(panels * nr, 4 * nr));
-    this.panelOuter = pointwise && outputBeyondL2(g);
+    boolean tiles = pointwise || compact; // tiles straight into the output
+    this.panelOuter = tiles && outputBeyondL2(g);
     if (panelOuter) { // a block of B small enough to be read by every row panel from L1
       width = Math.max(nr, PANEL_OUTER_FLOATS / Math.max(1, k) / nr * nr);
     }
@@ -157,15 +185,17 @@ public final class GatherConv {
     this.nb = (panels + blocks - 1) / blocks * nr;
     this.rowPanels = (mg + mr - 1) / mr;
     this.chunks = chunks(g.group * blocks, rowPanels, threads);
+    long compactFloats = compact ? (long) g.c * g.kernelSize() * crow : 0;
+    this.slack0 = Math.toIntExact((long) g.c * chan + compactFloats);
     this.padFloats =
         pointwise && !subsample
             ? 0
-            : Math.addExact(Math.multiplyExact(g.c, chan), Math.addExact(nb, nr));
+            : Math.toIntExact(
+                Math.addExact(
+                    Math.addExact((long) g.c * chan, compactFloats), Math.addExact(nb, nr)));
     int chunkPanels = (rowPanels + chunks - 1) / chunks; // the most row panels of one job
     this.perWorker =
-        pointwise
-            ? Math.multiplyExact(Math.max(k, mr), nr)
-            : Math.multiplyExact(chunkPanels * mr, nb);
+        tiles ? Math.multiplyExact(Math.max(k, mr), nr) : Math.multiplyExact(chunkPanels * mr, nb);
   }
 
   /**
@@ -248,6 +278,11 @@ public final class GatherConv {
     return Math.toIntExact((total + threads - 1) / threads);
   }
 
+  /** True for the compact mode (a small plane's B rows copied out of the padded planes). */
+  public boolean compact() {
+    return compact;
+  }
+
   /** Jobs per image: (group, column block, row chunk). */
   public int jobs() {
     return g.group * blocks * chunks;
@@ -268,6 +303,35 @@ public final class GatherConv {
       subsample(scratch, sOff, x, xOff, n, c0, c1);
       return;
     }
+    padPlanes(scratch, sOff, x, xOff, n, c0, c1);
+    if (compact) {
+      compactRows(scratch, sOff, c0, c1);
+    }
+  }
+
+  /**
+   * Compact mode: the B rows of channels [c0, c1), each output row's run copied out of the padded
+   * planes, the output rows back to back.
+   */
+  private void compactRows(float[] scratch, int sOff, int c0, int c1) {
+    int ks = g.kernelSize();
+    int oh1 = g.out[1];
+    int ow1 = g.out[2];
+    for (int ci = c0; ci < c1; ci++) {
+      int local = ci % cg;
+      int planes = sOff + (ci - local) * chan; // the group's planes
+      for (int t = 0; t < ks; t++) {
+        int src = planes + planeRows[local * ks + t];
+        int dst = sOff + cbase + (ci * ks + t) * crow;
+        for (int oh = 0; oh < oh1; oh++) { // rows in order: zeros after one precede the next
+          split.copyPadded(scratch, dst + oh * ow1, scratch, src + oh * pitch, ow1);
+        }
+      }
+    }
+  }
+
+  /** The zero-padded phase planes of channels [c0, c1) (see {@link #pad}). */
+  private void padPlanes(float[] scratch, int sOff, float[] x, int xOff, int n, int c0, int c1) {
     int sh = g.stride[1];
     int sw = g.stride[2];
     int ih1 = g.in[1];
@@ -292,7 +356,7 @@ public final class GatherConv {
           }
         }
         if (c1 == g.c) {
-          Arrays.fill(scratch, sOff + g.c * chan, sOff + padFloats, 0f);
+          Arrays.fill(scratch, sOff + slack0, sOff + padFloats, 0f);
         }
         return;
       }
@@ -348,7 +412,7 @@ public final class GatherConv {
       }
     }
     if (c1 == g.c) {
-      Arrays.fill(scratch, sOff + g.c * chan, sOff + padFloats, 0f);
+      Arrays.fill(scratch, sOff + slack0, sOff + padFloats, 0f);
     }
   }
 
@@ -381,7 +445,7 @@ public final class GatherConv {
       }
     }
     if (c1 == g.c) {
-      Arrays.fill(scratch, sOff + g.c * chan, sOff + padFloats, 0f);
+      Arrays.fill(scratch, sOff + slack0, sOff + padFloats, 0f);
     }
   }
 
@@ -428,9 +492,12 @@ public final class GatherConv {
       if (c0 >= c1) {
         continue;
       }
-      if (pointwise) {
-        float[] src = subsample ? scratch : x;
-        int xg = subsample ? sOff + grp * cg * chan : xOff + (n * g.c + grp * cg) * g.inPlane();
+      if (pointwise || compact) {
+        float[] src = subsample || compact ? scratch : x;
+        int xg =
+            compact
+                ? sOff + cbase + grp * cg * g.kernelSize() * crow
+                : subsample ? sOff + grp * cg * chan : xOff + (n * g.c + grp * cg) * g.inPlane();
         // column panels outer (a panel of the input serves every row panel from L1), or row
         // panels outer when the output streams to memory (few rows written at a time)
         int qs = Gemm.panels(c1 - c0, nr);

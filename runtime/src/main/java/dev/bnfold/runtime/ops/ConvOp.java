@@ -434,7 +434,7 @@ final class ConvOp extends Op {
     // ---- end Winograd ----
     if (packedW != null && GatherConv.applies(g, gemm)) {
       GatherConv gc = GatherConv.plan(g, gemm, b.threads);
-      b.kernel(gc.pointwise() ? "gemm-1x1" : "gemm-gather");
+      b.kernel(gc.pointwise() ? "gemm-1x1" : gc.compact() ? "gemm-compact" : "gemm-gather");
       b.needScratch(gc.scratchStride(b.threads));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;

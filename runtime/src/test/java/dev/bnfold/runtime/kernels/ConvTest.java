@@ -165,7 +165,13 @@ class ConvTest {
     for (int[] c : CASES) {
       gs.add(geometry(c));
     }
-    gs.add(geometry(new int[] {1, 16, 32, 1, 8, 8, 3, 3, 1, 1, 1})); // digits-cnn
+    int[] digits = {1, 16, 32, 1, 8, 8, 3, 3, 1, 1, 1};
+    gs.add(geometry(digits)); // digits-cnn: compact B rows
+    if (kern.fastGather()) {
+      org.junit.jupiter.api.Assertions.assertTrue(
+          GatherConv.plan(geometry(digits), kern, 1).compact(), "an 8x8 plane runs compact");
+    }
+    gs.add(geometry(new int[] {2, 6, 10, 2, 9, 8, 3, 3, 1, 1, 1})); // compact, groups and batch
     gs.add(geometry(new int[] {1, 1, 16, 1, 8, 8, 3, 3, 1, 1, 1}));
     gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 360
     gs.add(geometry(new int[] {2, 6, 9, 3, 14, 14, 3, 3, 1, 1, 1})); // batch and groups
