@@ -24,6 +24,9 @@ import java.util.Arrays;
  * the epilogue.
  */
 final class ConvOp extends Op {
+  /** Multiply-adds below which a GEMM conv runs on the calling thread only (see bind). */
+  private static final long SERIAL_MACS = 1 << 20;
+
   private final Window win;
   private final int group;
   private final int[] wShape;
@@ -433,9 +436,15 @@ final class ConvOp extends Op {
     }
     // ---- end Winograd ----
     if (packedW != null && GatherConv.applies(g, gemm)) {
-      GatherConv gc = GatherConv.plan(g, gemm, b.threads);
+      // a conv this small runs on the calling thread: handing it to the workers and sharing its
+      // B between cores cost more than the second core saved (digits-cnn's 8x8 conv at 2 threads:
+      // 12.5 us against 6.5 on one)
+      long macs = (long) g.n * g.m * g.outPlane() * (g.c / g.group) * g.kernelSize();
+      boolean serial = b.threads > 1 && macs < SERIAL_MACS;
+      int threads = serial ? 1 : b.threads;
+      GatherConv gc = GatherConv.plan(g, gemm, threads);
       b.kernel(gc.pointwise() ? "gemm-1x1" : gc.compact() ? "gemm-compact" : "gemm-gather");
-      b.needScratch(gc.scratchStride(b.threads));
+      b.needScratch(gc.scratchStride(threads));
       GemmMicroKernel k = gemm;
       float[] pw = packedW;
       int jobs = gc.jobs();
@@ -468,6 +477,14 @@ final class ConvOp extends Op {
                     img,
                     from,
                     to);
+      }
+      if (serial) {
+        return f -> {
+          for (int n = 0; n < g.n; n++) {
+            pads[n].run(f, 0, 0, units);
+            bodies[n].run(f, 0, 0, jobs);
+          }
+        };
       }
       return f -> {
         for (int n = 0; n < g.n; n++) {
