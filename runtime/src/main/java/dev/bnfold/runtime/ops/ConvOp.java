@@ -481,7 +481,9 @@ final class ConvOp extends Op {
       if (serial) {
         return f -> {
           for (int n = 0; n < g.n; n++) {
-            pads[n].run(f, 0, 0, units);
+            if (units > 0) {
+              pads[n].run(f, 0, 0, units);
+            }
             bodies[n].run(f, 0, 0, jobs);
           }
         };
