@@ -101,6 +101,18 @@ public interface DepthwiseKernel {
     java.util.Arrays.fill(dst, dOff + n, dOff + n + lanes(), 0f);
   }
 
+  /**
+   * Copies a run keeping the positions whose column is in a window: {@code dst[dOff + i] = lo <=
+   * col[i] < hi ? x[xOff + i] : 0} for i in [0, n) (a shifted input plane with the columns that
+   * left the image zeroed; see GatherConv). Only [0, n) is read and written.
+   */
+  default void copyMasked(
+      float[] dst, int dOff, float[] x, int xOff, float[] col, int n, float lo, float hi) {
+    for (int i = 0; i < n; i++) {
+      dst[dOff + i] = col[i] >= lo && col[i] < hi ? x[xOff + i] : 0f;
+    }
+  }
+
   /** As {@link #prefersRows3x3} for {@link #rows5x5} on planes of {@code rows x cols} outputs. */
   default boolean prefersRows5x5(int rows, int cols) {
     return false;

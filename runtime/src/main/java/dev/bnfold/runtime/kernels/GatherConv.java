@@ -57,7 +57,10 @@ public final class GatherConv {
   /** Deepest GEMM a compact B is built for (beyond, its copy outweighs the saved panels). */
   private static final int COMPACT_MAX_K = 1024;
 
-  /** Floats after each compact B row: DepthwiseKernel#copyPadded's zeros for any vector width. */
+  /**
+   * Floats after each compact B row copied by rows: DepthwiseKernel#copyPadded's zeros for any
+   * vector width.
+   */
   private static final int COMPACT_SLACK = 64;
 
   /** Fewest input channels (per group) for which a pointwise conv reads its input in place. */
@@ -71,6 +74,10 @@ public final class GatherConv {
   private final boolean subsample; // pointwise mode on a strided 1x1: B is a compact copy
   private final boolean compact; // a small plane: padded planes, then B as compact rows
   private final int[] planeRows; // compact: per k row, its run in the padded planes (as rows)
+  // compact at stride 1 with output rows as wide as the input's: each B row is the input plane
+  // shifted, copied whole with the columns that leave the window masked (see compactShifted)
+  private final boolean shifted;
+  private final float[] column; // shifted: per output position, its column
   private final int crow; // compact: floats per B row
   private final int cbase; // compact: where the B rows start, after the padded planes
   private final int slack0; // where the read slack after the planes (and B rows) starts
@@ -155,12 +162,23 @@ public final class GatherConv {
         }
       }
     }
-    this.crow = compact ? (g.outPlane() + COMPACT_SLACK + 15) / 16 * 16 : 0;
+    this.shifted =
+        compact
+            && sh == 1
+            && sw == 1
+            && g.out[2] == g.in[2]
+            && g.padBegin[2] <= (g.k[2] - 1) * g.dilation[2];
+    // copyMasked writes its run only; copyPadded a vector of zeros after it
+    this.crow = compact ? (g.outPlane() + (shifted ? 0 : COMPACT_SLACK) + 15) / 16 * 16 : 0;
     this.cbase = compact ? Math.multiplyExact(g.c, chan) : 0;
     this.planeRows = compact ? rows.clone() : null;
+    this.column = shifted ? new float[g.outPlane()] : null;
+    for (int f = 0; shifted && f < column.length; f++) {
+      column[f] = f % g.out[2];
+    }
     if (compact) {
       for (int kk = 0; kk < k; kk++) {
-        rows[kk] = kk * crow;
+        rows[kk] = inPlace(kk) ? shiftedRun(kk) - cbase : kk * crow;
       }
     }
     this.colLo = new int[sw];
@@ -303,9 +321,77 @@ public final class GatherConv {
       subsample(scratch, sOff, x, xOff, n, c0, c1);
       return;
     }
+    if (shifted) {
+      compactShifted(scratch, sOff, x, xOff, n, c0, c1);
+      return;
+    }
     padPlanes(scratch, sOff, x, xOff, n, c0, c1);
     if (compact) {
       compactRows(scratch, sOff, c0, c1);
+    }
+  }
+
+  /**
+   * True if B row kk (shifted mode, one group) is read in place from its channel's region: a tap
+   * whose columns all stay inside the image needs no mask, so no copy.
+   */
+  private boolean inPlace(int kk) {
+    int kw = kk % g.k[2];
+    return shifted && g.group == 1 && kw * g.dilation[2] == g.padBegin[2];
+  }
+
+  /** Shifted mode: where B row kk's run starts, from the first channel's region. */
+  private int shiftedRun(int kk) {
+    int ks = g.kernelSize();
+    int t = kk % ks;
+    return kk / ks * chan + t / g.k[2] * g.dilation[1] * g.in[2] + t % g.k[2] * g.dilation[2];
+  }
+
+  /**
+   * Compact mode at stride 1 with {@code ow == iw}: channel ci's plane goes into its region with
+   * zero rows above and below (row pitch iw, the left padding as lead), so that for output f = oh *
+   * iw + ow, tap (kh, kw) reads the region at {@code f + kh * dh * iw + kw * dw}; each B row is
+   * then one shifted run of the region, with the columns outside the image zeroed by a mask (a
+   * vector copy per 16 outputs, where the per-row copies took 3 us of digits-cnn's 16->32 8x8
+   * conv).
+   */
+  private void compactShifted(
+      float[] scratch, int sOff, float[] x, int xOff, int n, int c0, int c1) {
+    int iw = g.in[2];
+    int ih = g.in[1];
+    int pt = g.padBegin[1];
+    int pl = g.padBegin[2];
+    int dh = g.dilation[1];
+    int dw = g.dilation[2];
+    int plane = g.outPlane();
+    int lead = pl + pt * iw; // where the image starts in the region
+    int image = ih * iw;
+    for (int ci = c0; ci < c1; ci++) {
+      int d = sOff + ci * chan;
+      Arrays.fill(scratch, d, d + lead, 0f);
+      System.arraycopy(x, xOff + (n * g.c + ci) * image, scratch, d + lead, image);
+      Arrays.fill(scratch, d + lead + image, d + chan, 0f);
+      int t = 0;
+      for (int kh = 0; kh < g.k[1]; kh++) {
+        for (int kw = 0; kw < g.k[2]; kw++, t++) {
+          if (inPlace(ci * g.kernelSize() + t)) {
+            continue;
+          }
+          int shift = kw * dw - pl; // column ow reads image column ow + shift
+          split.copyMasked(
+              scratch,
+              sOff + cbase + (ci * g.kernelSize() + t) * crow,
+              scratch,
+              d + kh * dh * iw + kw * dw,
+              column,
+              plane,
+              -shift,
+              iw - shift);
+        }
+      }
+    }
+    if (c1 == g.c) {
+      Arrays.fill(scratch, sOff + slack0, sOff + padFloats, 0f);
     }
   }
 

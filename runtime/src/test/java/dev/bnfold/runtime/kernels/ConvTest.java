@@ -173,6 +173,10 @@ class ConvTest {
     }
     gs.add(geometry(new int[] {2, 6, 10, 2, 9, 8, 3, 3, 1, 1, 1})); // compact, groups and batch
     gs.add(geometry(new int[] {1, 1, 16, 1, 8, 8, 3, 3, 1, 1, 1}));
+    // compact at stride 1, output as wide as the input: B rows as masked shifts of the plane
+    gs.add(geometry(new int[] {1, 5, 12, 1, 8, 8, 3, 3, 1, 2, 2})); // dilation 2
+    gs.add(geometry(new int[] {1, 4, 9, 1, 8, 8, 5, 5, 1, 1, 2})); // 5x5
+    gs.add(geometry(new int[] {1, 3, 8, 1, 6, 5, 3, 3, 1, 1, 1})); // rows narrower than a vector
     gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 360
     gs.add(geometry(new int[] {2, 6, 9, 3, 14, 14, 3, 3, 1, 1, 1})); // batch and groups
     gs.add(geometry(new int[] {1, 4, 5, 1, 16, 16, 3, 3, 1, 2, 2})); // dilation, 256 outputs

@@ -366,6 +366,38 @@ class DepthwiseTest {
     }
   }
 
+  /**
+   * Both kernels' masked copy: the positions whose column is in [lo, hi) get the source, the others
+   * exactly 0 even where the source is NaN or infinite (a blend, not a multiply by a 0/1 mask);
+   * nothing is written outside the run, over lengths around the vector width.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("kernels")
+  void copyMaskedZeroesTheColumnsOutsideTheWindow(DepthwiseKernel kernel) {
+    Random r = new Random(13);
+    for (int n = 0; n < 70; n++) {
+      int width = 1 + r.nextInt(9);
+      float[] col = new float[n];
+      for (int i = 0; i < n; i++) {
+        col[i] = i % width;
+      }
+      float[] x = random(r, n + 3);
+      for (int i = 0; i < x.length; i += 4) {
+        x[i] = i % 8 == 0 ? Float.NaN : Float.POSITIVE_INFINITY;
+      }
+      float lo = r.nextInt(3) - 1;
+      float hi = width + r.nextInt(3) - 1;
+      float[] dst = new float[n + 4];
+      Arrays.fill(dst, -7f);
+      kernel.copyMasked(dst, 2, x, 3, col, n, lo, hi);
+      for (int i = 0; i < n; i++) {
+        float want = col[i] >= lo && col[i] < hi ? x[3 + i] : 0f;
+        assertEquals(want, dst[2 + i], kernel.name() + " position " + i + " of " + n);
+      }
+      assertTrue(dst[0] == -7f && dst[1] == -7f && dst[n + 2] == -7f, "wrote outside, n=" + n);
+    }
+  }
+
   @Test
   void plansThePathTheKernelCanRun() {
     ConvGeometry large = geometry(new int[] {1, 144, 1, 56, 56, 3, 3, 1, 1, 1});

@@ -4,6 +4,7 @@ import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ScalarDepthwiseKernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -505,6 +506,22 @@ public final class VectorDepthwise implements DepthwiseKernel {
     }
     FloatVector.fromArray(S, x, xOff).intoArray(dst, dOff);
     ZERO.intoArray(dst, dOff + n);
+  }
+
+  @Override
+  public void copyMasked(
+      float[] dst, int dOff, float[] x, int xOff, float[] col, int n, float lo, float hi) {
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    int i = 0;
+    for (; i + V <= n; i += V) {
+      FloatVector c = FloatVector.fromArray(S, col, i);
+      VectorMask<Float> in = c.compare(VectorOperators.GE, l).and(c.lt(h));
+      ZERO.blend(FloatVector.fromArray(S, x, xOff + i), in).intoArray(dst, dOff + i);
+    }
+    for (; i < n; i++) {
+      dst[dOff + i] = col[i] >= lo && col[i] < hi ? x[xOff + i] : 0f;
+    }
   }
 
   /** Rows of at least a vector of output columns, 3x3 or 5x5. */
