@@ -184,6 +184,8 @@ class ConvTest {
     gs.add(geometry(new int[] {1, 3, 16, 1, 64, 64, 3, 3, 2, 1, 1})); // MobileNet stem
     gs.add(geometry(new int[] {2, 6, 12, 2, 9, 9, 1, 1, 1, 1, 0})); // grouped pointwise
     gs.add(geometry(new int[] {1, 300, 20, 1, 3, 5, 1, 1, 1, 1, 0})); // deep pointwise edge strip
+    // 7x7 pointwise: the last panel as a full tile over columns 17..48 (20 rows: one partial panel)
+    gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 1, 1, 1, 1, 0}));
     gs.add(geometry(new int[] {1, 64, 12, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 576: two k-blocks
     gs.add(
         geometry(new int[] {1, 8, 100, 1, 73, 79, 1, 1, 1, 1, 0})); // output beyond L2: rows outer
