@@ -186,6 +186,10 @@ class ConvTest {
     gs.add(geometry(new int[] {1, 300, 20, 1, 3, 5, 1, 1, 1, 1, 0})); // deep pointwise edge strip
     // 7x7 pointwise: the last panel as a full tile over columns 17..48 (20 rows: one partial panel)
     gs.add(geometry(new int[] {1, 40, 20, 1, 7, 7, 1, 1, 1, 1, 0}));
+    // deep pointwise: k-blocks over column panels (the last one shifted or through the strip)
+    gs.add(geometry(new int[] {1, 200, 16, 1, 7, 7, 1, 1, 1, 1, 0}));
+    gs.add(geometry(new int[] {1, 330, 24, 1, 9, 10, 1, 1, 1, 1, 0}));
+    gs.add(geometry(new int[] {2, 340, 32, 2, 6, 8, 1, 1, 1, 1, 0})); // groups, batch
     gs.add(geometry(new int[] {1, 64, 12, 1, 7, 7, 3, 3, 1, 1, 1})); // k = 576: two k-blocks
     gs.add(
         geometry(new int[] {1, 8, 100, 1, 73, 79, 1, 1, 1, 1, 0})); // output beyond L2: rows outer
@@ -223,7 +227,7 @@ class ConvTest {
       float[] pw = new float[Conv.packedWeightSize(g, kern.mr())];
       Conv.packWeights(pw, w, 0, g, kern.mr());
       float[] add = random(r, ySize);
-      for (int variant = 0; variant < 4; variant++) {
+      for (int variant = 0; variant < 5; variant++) { // 4: the residual added in place
         int threads = variant == 3 ? 2 : 1;
         GatherConv gc = GatherConv.plan(g, kern, threads);
         if (gc.pointwise()) {
@@ -233,6 +237,9 @@ class ConvTest {
         java.util.Arrays.fill(scratch, Float.NaN); // stale scratch must not leak into outputs
         float[] got = new float[ySize + 3];
         java.util.Arrays.fill(got, Float.NaN);
+        if (variant == 4) { // y starts as the addend and is read as it (the planner's in-place)
+          System.arraycopy(add, 0, got, 3, ySize);
+        }
         Epilogue epi =
             variant == 0
                 ? null
@@ -268,8 +275,8 @@ class ConvTest {
                 pw,
                 b,
                 0,
-                residual ? add : null,
-                0,
+                variant == 4 ? got : residual ? add : null,
+                variant == 4 ? 3 : 0,
                 epi,
                 scratch,
                 5,
