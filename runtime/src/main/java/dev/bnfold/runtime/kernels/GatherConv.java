@@ -712,8 +712,9 @@ public final class GatherConv {
   /**
    * Column panel [q, q + nr) of row panels [p0, p1), pointwise, in k-blocks of about {@link
    * #POINTWISE_KC} steps: each k-block of the B panel (at most 20 KiB) serves every row panel from
-   * L1, the tiles accumulating in y (576->96 on 14x14: 170 -> 157 us, 384->64: 81 -> 70). The tiles
-   * start as bias (+ addend); the clamp and any other epilogue follow the last k-block.
+   * L1, the tiles accumulating in y. In MobileNetV2, best of three runs each: 384->96 on 14x14 121
+   * -> 99 us, 960->320 on 7x7 286 -> 242, 384->64 73 -> 69; its 1x1 convs in all 4.74 -> 4.61 ms.
+   * The tiles start as bias (+ addend); the clamp and any other epilogue follow the last k-block.
    */
   private void kBlockedPanel(
       GemmMicroKernel kern,
