@@ -22,13 +22,15 @@ import java.util.Arrays;
  * </ul>
  *
  * <p>Work is split into jobs of (group, column block, chunk of mr-row panels) per image; blocks are
- * as wide as keeps a block of B within L2. Pointwise tiles run the whole K in registers and go
+ * as wide as keeps a block of B within L2 (at several threads, convs with few output channels split
+ * by column blocks rather than row chunks). Pointwise tiles run the whole K in registers and go
  * column panel by column panel, so a panel of the input serves every row panel from L1 (row panel
- * by row panel over narrower blocks when the output is larger than L2: fewer rows written at once);
- * the last one to three columns of a plane go column by column. Padded tiles go k-block by k-block
- * (the weights' k-block stays in L2), then column panel, then row panel, into a per-worker buffer.
- * Bias, a residual addend and the epilogue are applied while the block is in cache. Created per
- * geometry at bind time ({@link #plan}); the hot path allocates nothing.
+ * by row panel over narrower blocks when the output is larger than L2: fewer rows written at once;
+ * k-block by k-block when K is deeper than {@link #POINTWISE_KC}); a block's last, partial panel
+ * runs as a full tile ending at the block's end. Padded tiles go k-block by k-block (the weights'
+ * k-block stays in L2), then column panel, then row panel, into a per-worker buffer. Bias, a
+ * residual addend and the epilogue are applied while the block is in cache. Created per geometry at
+ * bind time ({@link #plan}); the hot path allocates nothing.
  */
 public final class GatherConv {
   /** Floats of B a column block may span (K x block columns): 256 KiB, a part of L2. */
