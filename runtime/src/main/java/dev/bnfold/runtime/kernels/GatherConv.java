@@ -608,63 +608,39 @@ public final class GatherConv {
             compact
                 ? sOff + cbase + grp * cg * g.kernelSize() * crow
                 : subsample ? sOff + grp * cg * chan : xOff + (n * g.c + grp * cg) * g.inPlane();
+        int from = c0; // the tile loop below starts here
+        if (kBlocked(c0, c1, p1)) {
+          // whole column panels k-blocked; a partial last one too unless there is an addend (it
+          // would be added twice over the columns the shifted panel shares, see overlapLast)
+          from = addend == null ? c1 : c0 + (c1 - c0) / nr * nr;
+          for (int q = c0; q < from; q += nr) {
+            kBlockedPanel(
+                kern,
+                y,
+                yg,
+                src,
+                xg,
+                packedW,
+                wOff,
+                b,
+                bOff + grp * mg,
+                addend,
+                addOff - yOff,
+                p0,
+                p1,
+                Math.min(q, c1 - nr),
+                lo,
+                hi,
+                other);
+          }
+        }
         // column panels outer (a panel of the input serves every row panel from L1), or row
         // panels outer when the output streams to memory (few rows written at a time)
-        int qs = Gemm.panels(c1 - c0, nr);
+        int qs = Gemm.panels(c1 - from, nr);
         int ps = p1 - p0;
         boolean packed = false;
-        if (kBlocked(c0, c1, p1)) {
-          for (int q = c0; q < c1; q += nr) {
-            if (q + nr <= c1 || addend == null) { // the last panel ends at c1 (see overlapLast)
-              kBlockedPanel(
-                  kern,
-                  y,
-                  yg,
-                  src,
-                  xg,
-                  packedW,
-                  wOff,
-                  b,
-                  bOff + grp * mg,
-                  addend,
-                  addOff - yOff,
-                  p0,
-                  p1,
-                  Math.min(q, c1 - nr),
-                  lo,
-                  hi,
-                  other);
-              continue;
-            }
-            for (int p = p0; p < p1; p++) {
-              pointwiseTile(
-                  kern,
-                  y,
-                  yg,
-                  src,
-                  xg,
-                  packedW,
-                  wOff,
-                  b,
-                  bOff + grp * mg,
-                  addend,
-                  addOff - yOff,
-                  scratch,
-                  own,
-                  false,
-                  true,
-                  p,
-                  q,
-                  c1 - q,
-                  lo,
-                  hi,
-                  other);
-            }
-          }
-          continue;
-        }
         for (int i = 0; i < qs * ps; i++) {
-          int q = c0 + (panelOuter ? i % qs : i / ps) * nr;
+          int q = from + (panelOuter ? i % qs : i / ps) * nr;
           int p = p0 + (panelOuter ? i / qs : i % ps);
           boolean fresh = panelOuter || p == p0; // a new column panel: its strip is not packed
           if (q + nr > c1 && overlapLast(c0, c1, p, addend)) {
