@@ -210,8 +210,8 @@ public final class GatherConv {
     // the input, rather than row chunks, which each read all of it for a few rows. MobileNetV2 at
     // 2 threads, best of two runs each: 144->24 on 56x56 0.132 -> 0.089 ms, 192->32 on 28x28 (k
     // blocks) 0.091 -> 0.057; at least two blocks per worker, a multiple of the workers
-    int rowPanelCount = (mg + mr - 1) / mr;
-    boolean fewRows = rowPanelCount % threads != 0 && rowPanelCount < 4 * threads;
+    this.rowPanels = (mg + mr - 1) / mr;
+    boolean fewRows = rowPanels % threads != 0 && rowPanels < 4 * threads;
     boolean byColumns =
         tiles
             && threads > 1
@@ -225,7 +225,6 @@ public final class GatherConv {
     int blockPanels = (panels + nBlocks - 1) / nBlocks;
     this.nb = blockPanels * nr;
     this.blocks = (panels + blockPanels - 1) / blockPanels;
-    this.rowPanels = (mg + mr - 1) / mr;
     this.chunks = byColumns ? 1 : chunks(g.group * blocks, rowPanels, threads);
     long compactFloats = compact ? (long) g.c * g.kernelSize() * crow : 0;
     this.slack0 = Math.toIntExact((long) g.c * chan + compactFloats);
@@ -639,6 +638,7 @@ public final class GatherConv {
         int qs = Gemm.panels(c1 - from, nr);
         int ps = p1 - p0;
         boolean packed = false;
+        boolean shiftable = c1 - c0 >= nr; // an edge tile may start left of its columns
         for (int i = 0; i < qs * ps; i++) {
           int q = from + (panelOuter ? i % qs : i / ps) * nr;
           int p = p0 + (panelOuter ? i / qs : i % ps);
@@ -646,7 +646,6 @@ public final class GatherConv {
           if (q + nr > c1 && overlapLast(c0, c1, p, addend)) {
             q = c1 - nr; // a full tile ending at c1 (see overlapLast)
           }
-          boolean shiftable = c1 - c0 >= nr; // an edge tile may start left of its columns
           packed =
               pointwiseTile(
                   kern,
@@ -759,13 +758,7 @@ public final class GatherConv {
           continue;
         }
         if (k0 == 0) {
-          for (int r = 0; r < mr; r++) {
-            int d = cOff + r * plane;
-            float bias = b == null ? 0f : b[bOff + o0 + r];
-            for (int j = 0; j < nr; j++) {
-              y[d + j] = addend[d + addShift + j] + bias;
-            }
-          }
+          startTile(y, cOff, plane, b, bOff + o0, addend, addShift, mr, nr);
         }
         kern.tileGather(y, cOff, plane, pw, aOff, x, rows, k0, xg + q, kn, nr, true);
       }
@@ -847,18 +840,7 @@ public final class GatherConv {
       }
       edgeOut(y, cOff, plane, scratch, strip, b, bOff + o0, addend, addShift, m, cols);
     } else {
-      for (int r = 0; r < m; r++) { // the tile starts as bias + addend
-        int d = cOff + r * plane;
-        float bias = b == null ? 0f : b[bOff + o0 + r];
-        if (addend == null) {
-          Arrays.fill(y, d, d + cols, bias);
-        } else {
-          int a = d + addShift;
-          for (int j = 0; j < cols; j++) {
-            y[d + j] = addend[a + j] + bias;
-          }
-        }
-      }
+      startTile(y, cOff, plane, b, bOff + o0, addend, addShift, m, cols);
       if (full) {
         kern.tileGather(y, cOff, plane, pw, aOff, x, rows, 0, xg + q, k, nr, true);
       } else {
@@ -875,6 +857,34 @@ public final class GatherConv {
     }
     finish(kern, y, cOff, plane, m, cols, lo, hi, other);
     return packed;
+  }
+
+  /**
+   * Rows r < m of a tile in y at cOff, cols columns, set to {@code bias[r] (+ addend)}: the start
+   * of a tile that then accumulates.
+   */
+  private static void startTile(
+      float[] y,
+      int cOff,
+      int plane,
+      float[] b,
+      int bOff,
+      float[] addend,
+      int addShift,
+      int m,
+      int cols) {
+    for (int r = 0; r < m; r++) {
+      int d = cOff + r * plane;
+      float bias = b == null ? 0f : b[bOff + r];
+      if (addend == null) {
+        Arrays.fill(y, d, d + cols, bias);
+      } else {
+        int a = d + addShift;
+        for (int j = 0; j < cols; j++) {
+          y[d + j] = addend[a + j] + bias;
+        }
+      }
+    }
   }
 
   /**
