@@ -427,6 +427,11 @@ public final class Model implements AutoCloseable {
     parallel.shutdown();
   }
 
+  /** Number of values the plan for these input shapes keeps channel-blocked (for tests). */
+  int blockedValues(int[]... shapes) {
+    return plan(shapes).blockedValues();
+  }
+
   /** Number of ops after fusion (for tests). */
   int opCount() {
     return graph.ops.size();

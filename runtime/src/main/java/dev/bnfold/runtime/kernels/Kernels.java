@@ -27,6 +27,11 @@ public final class Kernels {
   private static final WinogradTransforms VECTOR_WINOGRAD =
       VECTOR == null ? null : (WinogradTransforms) vectorFactory("winograd");
 
+  private static final BlockedKernels VECTOR_BLOCKED =
+      VECTOR == null || !Boolean.parseBoolean(System.getProperty("bnfold.blocked", "true"))
+          ? null
+          : (BlockedKernels) vectorFactory("blocked");
+
   private static boolean vectorAvailable() {
     if (Boolean.getBoolean("bnfold.scalar")) {
       return false;
@@ -121,5 +126,14 @@ public final class Kernels {
     return gemm instanceof ScalarGemmMicroKernel || VECTOR_ELEMENTWISE == null
         ? SCALAR_ELEMENTWISE
         : VECTOR_ELEMENTWISE;
+  }
+
+  /**
+   * The blocked-layout kernels to use with {@code gemm}, or null: only the vector family has them,
+   * on CPUs whose vectors hold 16 floats, unless the system property {@code bnfold.blocked} is
+   * {@code false}.
+   */
+  public static BlockedKernels blockedFor(GemmMicroKernel gemm) {
+    return gemm instanceof ScalarGemmMicroKernel ? null : VECTOR_BLOCKED;
   }
 }

@@ -1,5 +1,6 @@
 package dev.bnfold.runtime.ops;
 
+import dev.bnfold.runtime.kernels.BlockedKernels;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
 
 /** What an op needs to bind to concrete shapes: shapes, value ids, the kernels in use. */
@@ -24,6 +25,9 @@ public final class Binding {
 
   private int scratch;
   private String kernel;
+  private BlockedKernels blocked;
+  private boolean[] inBlocked;
+  private boolean outBlocked;
 
   /** Creates a binding for one thread. */
   public Binding(int[][] in, int[][] out, int[] inIds, int[] outIds, GemmMicroKernel gemm) {
@@ -63,5 +67,32 @@ public final class Binding {
   /** The scratch floats declared. */
   public int scratch() {
     return scratch;
+  }
+
+  /**
+   * Asks the step to run in the channel-blocked layout with {@code kernels} (the op said it can:
+   * {@link Op#blockable}); {@code inBlocked[i]} says whether input i arrives blocked, {@code
+   * outBlocked} whether output 0 must be written blocked. The other tensors are in the plain
+   * layout, and the step converts them.
+   */
+  public void runBlocked(BlockedKernels kernels, boolean[] inBlocked, boolean outBlocked) {
+    this.blocked = kernels;
+    this.inBlocked = inBlocked.clone();
+    this.outBlocked = outBlocked;
+  }
+
+  /** The blocked-layout kernels the step runs with, or null to run in the plain layout. */
+  public BlockedKernels blocked() {
+    return blocked;
+  }
+
+  /** True if input {@code i} arrives in the blocked layout. */
+  public boolean inBlocked(int i) {
+    return inBlocked != null && i < inBlocked.length && inBlocked[i];
+  }
+
+  /** True if output 0 is to be written in the blocked layout. */
+  public boolean outBlocked() {
+    return outBlocked;
   }
 }

@@ -71,6 +71,16 @@ public abstract class Op {
     return false;
   }
 
+  /**
+   * True if the op can run in the channel-blocked layout of {@code kernels} for these shapes (see
+   * {@link dev.bnfold.runtime.kernels.BlockedKernels}): then input 0, a fused residual addend and
+   * output 0 may each be blocked or plain ({@link Binding#runBlocked}).
+   */
+  public boolean blockable(
+      int[][] in, int[][] out, dev.bnfold.runtime.kernels.BlockedKernels kernels) {
+    return false;
+  }
+
   /** The activation fused into this op, or null. */
   public Activation fused() {
     return null;

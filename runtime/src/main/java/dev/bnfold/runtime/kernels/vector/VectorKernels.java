@@ -1,5 +1,6 @@
 package dev.bnfold.runtime.kernels.vector;
 
+import dev.bnfold.runtime.kernels.BlockedKernels;
 import dev.bnfold.runtime.kernels.DepthwiseKernel;
 import dev.bnfold.runtime.kernels.ElementwiseKernel;
 import dev.bnfold.runtime.kernels.GemmMicroKernel;
@@ -28,6 +29,11 @@ public final class VectorKernels {
   /** The vector Winograd F(4x4, 3x3) tile transforms. */
   public static WinogradTransforms winograd() {
     return new VectorWinograd();
+  }
+
+  /** The blocked-layout kernels, or null unless vectors hold 16 floats. */
+  public static BlockedKernels blocked() {
+    return VectorBlocked.fits() ? new VectorBlocked() : null;
   }
 
   /** The vector depthwise kernel. */

@@ -1,0 +1,128 @@
+package dev.bnfold.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.bnfold.runtime.format.Attribute;
+import dev.bnfold.runtime.format.ModelWriter;
+import dev.bnfold.runtime.kernels.Kernels;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The channel-blocked layout (BlockedKernels): an inverted-residual block run with the vector
+ * kernels (blocked where the CPU has 16-lane vectors), at 1 and 2 threads, against the plain-Java
+ * kernels, which never block. The shapes cover channel counts that are not whole blocks, every
+ * output-group width (16, 32, 64), planes that are not whole tiles, strides 1 and 2, 3x3 and 5x5
+ * windows, batch 2, and all four conversions (a plain input into a blocked op, blocked to blocked,
+ * a blocked op writing a value a plain op reads, a blocked op writing a graph output).
+ */
+class BlockedLayoutTest {
+  /** channels C, expanded M, image side, kernel, stride, batch. */
+  static Stream<Arguments> shapes() {
+    return Stream.of(
+        Arguments.of(24, 40, 13, 3, 1, 1),
+        Arguments.of(16, 64, 14, 3, 2, 2),
+        Arguments.of(40, 100, 9, 5, 1, 1),
+        Arguments.of(72, 72, 7, 3, 1, 1),
+        Arguments.of(8, 200, 16, 5, 2, 1),
+        Arguments.of(20, 48, 5, 3, 1, 1)); // a 5x5 plane: too small for the 1x1 tiles
+  }
+
+  /**
+   * x -> depthwise(k, s) + Clip(0, 6) -> d; d -> 1x1 C->M + HardSwish -> e; e -> 1x1 M->C -> f; z =
+   * Relu(f + d); outputs z and GlobalAveragePool(e).
+   */
+  static ModelWriter block(int c, int m, int h, int k, int s, int n, Random r) {
+    ModelWriter w =
+        new ModelWriter()
+            .opset(18)
+            .addInput("x", DType.FLOAT32, n, c, h, h)
+            .addConstant("wd", new long[] {c, 1, k, k}, random(r, c * k * k, 0.5f))
+            .addConstant("bd", new long[] {c}, random(r, c, 1f))
+            .addConstant("we", new long[] {m, c, 1, 1}, random(r, m * c, 0.4f))
+            .addConstant("be", new long[] {m}, random(r, m, 1f))
+            .addConstant("wp", new long[] {c, m, 1, 1}, random(r, c * m, 0.2f))
+            .addConstant("bp", new long[] {c}, random(r, c, 1f))
+            .addConstant("lo", new long[] {}, new float[] {0f})
+            .addConstant("hi", new long[] {}, new float[] {6f});
+    int p = k / 2;
+    w.addNode(
+        "Conv",
+        "dw",
+        List.of("x", "wd", "bd"),
+        List.of("d0"),
+        Attribute.ofInts("pads", p, p, p, p),
+        Attribute.ofInts("strides", s, s),
+        Attribute.of("group", c));
+    w.addNode("Clip", "clip", List.of("d0", "lo", "hi"), List.of("d"));
+    w.addNode("Conv", "expand", List.of("d", "we", "be"), List.of("e0"));
+    w.addNode("HardSwish", "hswish", List.of("e0"), List.of("e"));
+    w.addNode("Conv", "project", List.of("e", "wp", "bp"), List.of("f"));
+    w.addNode("Add", "add", List.of("f", "d"), List.of("sum"));
+    w.addNode("Relu", "relu", List.of("sum"), List.of("z"));
+    w.addNode("GlobalAveragePool", "gap", List.of("e"), List.of("g"));
+    return w.addOutput("z", DType.FLOAT32).addOutput("g", DType.FLOAT32);
+  }
+
+  @ParameterizedTest(name = "c={0} m={1} h={2} k={3} s={4} n={5}")
+  @MethodSource("shapes")
+  void blockedMatchesPlain(int c, int m, int h, int k, int s, int n) {
+    Random r = new Random(c * 131 + m * 7 + h);
+    dev.bnfold.runtime.format.ModelFile model = block(c, m, h, k, s, n, r).build();
+    Tensor x = Tensor.of(random(r, n * c * h * h, 2f), n, c, h, h);
+    int o = (h + 2 * (k / 2) - k) / s + 1;
+    boolean blocks = Kernels.blockedFor(Kernels.gemm(false)) != null;
+    try (Model plain = Model.fromFile(model, "plain", Options.builder().scalarOnly(true).build())) {
+      assertEquals(
+          0, plain.blockedValues(new int[] {n, c, h, h}), "the scalar kernels never block");
+      Map<String, Tensor> want = plain.run(Map.of("x", x));
+      for (int threads : new int[] {1, 2}) {
+        try (Model fast =
+            Model.fromFile(model, "fast", Options.builder().threads(threads).build())) {
+          int blocked = fast.blockedValues(new int[] {n, c, h, h});
+          if (!blocks) {
+            assertEquals(0, blocked);
+          } else if (o * o >= 12) {
+            // d (between the depthwise conv and its two blocked readers); e feeds the pool
+            assertEquals(1, blocked, "blocked values");
+          } else {
+            assertTrue(blocked == 0, "no 1x1 conv blocks on a " + o + "x" + o + " plane");
+          }
+          Map<String, Tensor> got = fast.run(Map.of("x", x));
+          for (String out : List.of("z", "g")) {
+            assertClose(
+                want.get(out).floatData(), got.get(out).floatData(), out + " threads=" + threads);
+          }
+        }
+      }
+    }
+  }
+
+  private static float[] random(Random r, int n, float scale) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (r.nextFloat() * 2 - 1) * scale;
+    }
+    return a;
+  }
+
+  private static void assertClose(float[] want, float[] got, String what) {
+    assertEquals(want.length, got.length, what);
+    float max = 0;
+    for (float v : want) {
+      max = Math.max(max, Math.abs(v));
+    }
+    for (int i = 0; i < want.length; i++) {
+      if (!(Math.abs(want[i] - got[i]) <= 1e-5f + 1e-5f * max)) {
+        fail(what + ": element " + i + " is " + got[i] + ", expected " + want[i]);
+      }
+    }
+  }
+}
