@@ -98,7 +98,7 @@ final class Plan {
       }
     }
     // Channel-blocked layout: ops that can run blocked do; a value between two of them (read only
-    // as their input 0 or residual addend, not a graph output) stays blocked, and the others are
+    // as inputs they accept blocked, not a graph output) stays blocked, and the others are
     // converted by the blocked op that reads or writes them.
     BlockedKernels blockedKernels = Kernels.blockedFor(g.gemm);
     boolean[] runsBlocked = new boolean[nOps];
@@ -123,7 +123,8 @@ final class Plan {
         for (int k = 0; k < nOps; k++) {
           int[] in = g.opInputs.get(k);
           for (int i = 0; i < in.length; i++) {
-            if (in[i] >= 0 && (!runsBlocked[k] || (i != 0 && i != 3))) {
+            if (in[i] >= 0
+                && (!runsBlocked[k] || !g.ops.get(k).acceptsBlocked(i, inShapes(g, k)))) {
               blocked[in[i]] = false;
             }
           }

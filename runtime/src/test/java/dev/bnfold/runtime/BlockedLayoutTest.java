@@ -23,14 +23,18 @@ import org.junit.jupiter.params.provider.MethodSource;
  * a blocked op writing a value a plain op reads, a blocked op writing a graph output).
  */
 class BlockedLayoutTest {
-  /** channels C, expanded M, image side, kernel, stride, batch, values blocked. */
+  /**
+   * channels C, expanded M, image side, kernel, stride, batch, values blocked: d (between the
+   * depthwise conv and its two blocked readers) and e (read by the project conv and the pool, which
+   * reads it blocked).
+   */
   static Stream<Arguments> shapes() {
     return Stream.of(
-        Arguments.of(56, 120, 13, 3, 1, 1, 1),
-        Arguments.of(16, 64, 14, 3, 2, 2, 1),
-        Arguments.of(40, 100, 9, 5, 1, 1, 1),
-        Arguments.of(72, 72, 7, 3, 1, 1, 1),
-        Arguments.of(48, 200, 16, 5, 2, 1, 1),
+        Arguments.of(56, 120, 13, 3, 1, 1, 2),
+        Arguments.of(16, 64, 14, 3, 2, 2, 2),
+        Arguments.of(40, 100, 9, 5, 1, 1, 2),
+        Arguments.of(72, 72, 7, 3, 1, 1, 2),
+        Arguments.of(48, 200, 16, 5, 2, 1, 2),
         // padding 24 and 40 channels to 32 and 48 would add 60% work: the 1x1 convs stay plain,
         // and the depthwise conv, with no blocked neighbour, too
         Arguments.of(24, 40, 13, 3, 1, 1, 0),
@@ -89,7 +93,6 @@ class BlockedLayoutTest {
         try (Model fast =
             Model.fromFile(model, "fast", Options.builder().threads(threads).build())) {
           int blocked = fast.blockedValues(new int[] {n, c, h, h});
-          // d, between the depthwise conv and its two blocked readers (e feeds the pool too)
           assertEquals(blocks ? expectBlocked : 0, blocked, "blocked values");
           Map<String, Tensor> got = fast.run(Map.of("x", x));
           for (String out : List.of("z", "g")) {
@@ -120,5 +123,56 @@ class BlockedLayoutTest {
         fail(what + ": element " + i + " is " + got[i] + ", expected " + want[i]);
       }
     }
+  }
+
+  /**
+   * A squeeze-excitation block: x -> depthwise 3x3 + Relu -> d; s = HardSigmoid(1x1(Relu(1x1(
+   * GlobalAveragePool(d))))); z = 1x1(Mul(d, s)) (or Mul(s, d)). The pool reads d blocked and the
+   * Mul scales it blocked, so d and the Mul's output stay blocked.
+   */
+  @ParameterizedTest(name = "c={0} h={1} scaleFirst={2}")
+  @MethodSource("excitations")
+  void squeezeExcitationStaysBlocked(int c, int h, boolean scaleFirst) {
+    Random r = new Random(c * 17 + h);
+    int q = Math.max(1, c / 4);
+    ModelWriter w =
+        new ModelWriter()
+            .opset(18)
+            .addInput("x", DType.FLOAT32, 1, c, h, h)
+            .addConstant("wd", new long[] {c, 1, 3, 3}, random(r, c * 9, 0.5f))
+            .addConstant("w1", new long[] {q, c, 1, 1}, random(r, q * c, 0.5f))
+            .addConstant("w2", new long[] {c, q, 1, 1}, random(r, c * q, 0.5f))
+            .addConstant("wp", new long[] {c, c, 1, 1}, random(r, c * c, 0.3f));
+    w.addNode(
+        "Conv",
+        "dw",
+        List.of("x", "wd"),
+        List.of("d0"),
+        Attribute.ofInts("pads", 1, 1, 1, 1),
+        Attribute.of("group", c));
+    w.addNode("Relu", "relu0", List.of("d0"), List.of("d"));
+    w.addNode("GlobalAveragePool", "gap", List.of("d"), List.of("g"));
+    w.addNode("Conv", "squeeze", List.of("g", "w1"), List.of("s0"));
+    w.addNode("Relu", "relu1", List.of("s0"), List.of("s1"));
+    w.addNode("Conv", "excite", List.of("s1", "w2"), List.of("s2"));
+    w.addNode("HardSigmoid", "gate", List.of("s2"), List.of("s"));
+    w.addNode("Mul", "scale", scaleFirst ? List.of("s", "d") : List.of("d", "s"), List.of("m"));
+    w.addNode("Conv", "project", List.of("m", "wp"), List.of("z"));
+    dev.bnfold.runtime.format.ModelFile model = w.addOutput("z", DType.FLOAT32).build();
+    Tensor x = Tensor.of(random(r, c * h * h, 2f), 1, c, h, h);
+    boolean blocks = Kernels.blockedFor(Kernels.gemm(false)) != null;
+    try (Model plain = Model.fromFile(model, "plain", Options.builder().scalarOnly(true).build());
+        Model fast = Model.fromFile(model, "fast", Options.defaults())) {
+      assertEquals(blocks ? 2 : 0, fast.blockedValues(new int[] {1, c, h, h}), "blocked values");
+      assertClose(
+          plain.run(Map.of("x", x)).get("z").floatData(),
+          fast.run(Map.of("x", x)).get("z").floatData(),
+          "z");
+    }
+  }
+
+  static Stream<Arguments> excitations() {
+    return Stream.of(
+        Arguments.of(64, 14, false), Arguments.of(56, 9, true), Arguments.of(96, 7, false));
   }
 }

@@ -245,4 +245,17 @@ public interface BlockedKernels {
       float hi,
       int cb0,
       int cb1);
+
+  /**
+   * One image's global average pool: {@code y[c] = mean over the plane of channel c} of the blocked
+   * x, written plain (c floats).
+   */
+  void globalAverage(float[] y, int yOff, float[] x, int xOff, int c, int plane);
+
+  /**
+   * One image's per-channel scale in the blocked layout: {@code y[c][p] = x[c][p] * s[c]}, s plain
+   * (c floats); padding channels get zero.
+   */
+  void channelScale(
+      float[] y, int yOff, float[] x, int xOff, float[] s, int sOff, int c, int plane);
 }

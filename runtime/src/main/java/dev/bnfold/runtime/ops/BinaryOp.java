@@ -56,8 +56,84 @@ final class BinaryOp extends Op {
     return new int[][] {out};
   }
 
+  /**
+   * The input a per-channel scale multiplies: Mul of a 4-D tensor (N, C, H, W) and a scale (N, C,
+   * 1, 1) in either order (the excitation of a squeeze-excitation block); -1 for any other Mul.
+   */
+  private int scaledInput(int[][] in) {
+    if (kind != Kind.MUL || in.length != 2 || in[0] == null || in[1] == null) {
+      return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+      int[] x = in[i];
+      int[] s = in[1 - i];
+      if (x.length == 4
+          && s.length == 4
+          && x[2] * x[3] > 1
+          && s[0] == x[0]
+          && s[1] == x[1]
+          && s[2] == 1
+          && s[3] == 1) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  @Override
+  public boolean blockable(
+      int[][] in, int[][] out, dev.bnfold.runtime.kernels.BlockedKernels kernels) {
+    return scaledInput(in) >= 0;
+  }
+
+  @Override
+  public boolean acceptsBlocked(int input, int[][] in) {
+    return input == scaledInput(in);
+  }
+
+  /** A per-channel scale in the blocked layout, converting a plain input or output in scratch. */
+  private Step bindBlocked(Binding b) {
+    dev.bnfold.runtime.kernels.BlockedKernels k = b.blocked();
+    int xi = scaledInput(b.in);
+    int[] x = b.in[xi];
+    int n = x[0];
+    int c = x[1];
+    int plane = x[2] * x[3];
+    int ix = b.inIds[xi];
+    int is = b.inIds[1 - xi];
+    int iy = b.outIds[0];
+    boolean xBlocked = b.inBlocked(xi);
+    boolean yBlocked = b.outBlocked();
+    int blockedImage = dev.bnfold.runtime.kernels.BlockedKernels.padded(c) * plane;
+    int xt = 0; // scratch: x converted, then y before conversion
+    int yt = xBlocked ? 0 : blockedImage;
+    b.needScratch(yt + (yBlocked ? 0 : blockedImage));
+    b.kernel("blocked-channel-scale");
+    return f -> {
+      int so = f.scratchOff(0);
+      for (int i = 0; i < n; i++) {
+        float[] src = f.buf[ix];
+        int xo = f.off[ix] + i * (xBlocked ? blockedImage : c * plane);
+        if (!xBlocked) {
+          k.toBlocked(f.scratch, so + xt, src, xo, c, plane);
+          src = f.scratch;
+          xo = so + xt;
+        }
+        float[] y = yBlocked ? f.buf[iy] : f.scratch;
+        int yo = yBlocked ? f.off[iy] + i * blockedImage : so + yt;
+        k.channelScale(y, yo, src, xo, f.buf[is], f.off[is] + i * c, c, plane);
+        if (!yBlocked) {
+          k.fromBlocked(f.buf[iy], f.off[iy] + i * c * plane, y, yo, c, plane);
+        }
+      }
+    };
+  }
+
   @Override
   public Step bind(Binding b) {
+    if (b.blocked() != null) {
+      return bindBlocked(b);
+    }
     int[] out = b.out[0];
     int iy = b.outIds[0];
     if (b.in.length == 1) { // Max/Min of one input: a copy (the shapes are equal)

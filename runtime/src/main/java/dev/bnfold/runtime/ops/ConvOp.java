@@ -207,6 +207,12 @@ final class ConvOp extends Op {
         && padded * 5 <= (long) g.c * g.m * 7;
   }
 
+  /** X, and the residual addend. */
+  @Override
+  public boolean acceptsBlocked(int input, int[][] in) {
+    return input == 0 || input == 3;
+  }
+
   /** W and the bias packed for the blocked kernels, once. */
   private synchronized float[][] blockedWeights(ConvGeometry g, boolean depthwise) {
     if (blockedWeights == null) {
@@ -270,19 +276,21 @@ final class ConvOp extends Op {
       jobs = groups * chunks;
     }
     int[] geom =
-        BlockedKernels.depthwisePlan(
-            new int[] {
-              g.in[1],
-              g.in[2],
-              g.out[1],
-              g.out[2],
-              g.k[1],
-              g.k[2],
-              g.stride[1],
-              g.stride[2],
-              g.padBegin[1],
-              g.padBegin[2]
-            });
+        depthwise
+            ? BlockedKernels.depthwisePlan(
+                new int[] {
+                  g.in[1],
+                  g.in[2],
+                  g.out[1],
+                  g.out[2],
+                  g.k[1],
+                  g.k[2],
+                  g.stride[1],
+                  g.stride[2],
+                  g.padBegin[1],
+                  g.padBegin[2]
+                })
+            : null;
     int blocks = np / BlockedKernels.BLOCK;
     b.kernel(depthwise ? "blocked-depthwise" : "blocked-1x1");
     Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n];

@@ -81,6 +81,14 @@ public abstract class Op {
     return false;
   }
 
+  /**
+   * For an op that {@link #blockable runs blocked}: true if input {@code input} (of shapes {@code
+   * in}) may arrive in the blocked layout; the others always arrive plain.
+   */
+  public boolean acceptsBlocked(int input, int[][] in) {
+    return input == 0;
+  }
+
   /** The activation fused into this op, or null. */
   public Activation fused() {
     return null;

@@ -100,8 +100,55 @@ final class ReduceOp extends Op {
     return new int[][] {Arrays.copyOf(out, k)};
   }
 
+  /** GlobalAveragePool of a 4-D tensor. */
+  @Override
+  public boolean blockable(
+      int[][] in, int[][] out, dev.bnfold.runtime.kernels.BlockedKernels kernels) {
+    return global && kind == Kind.MEAN && in[0].length == 4;
+  }
+
+  /**
+   * GlobalAveragePool of a blocked input, written plain; (the plan keeps a pool's output plain: no
+   * blocked op reads a 1x1 plane) a blocked output is converted from the plain result.
+   */
+  private Step bindBlocked(Binding b) {
+    dev.bnfold.runtime.kernels.BlockedKernels k = b.blocked();
+    int[] x = b.in[0];
+    int n = x[0];
+    int c = x[1];
+    int plane = x[2] * x[3];
+    int ix = b.inIds[0];
+    int iy = b.outIds[0];
+    boolean xBlocked = b.inBlocked(0);
+    boolean yBlocked = b.outBlocked();
+    int xImage = (xBlocked ? dev.bnfold.runtime.kernels.BlockedKernels.padded(c) : c) * plane;
+    int yImage = yBlocked ? dev.bnfold.runtime.kernels.BlockedKernels.padded(c) : c;
+    if (yBlocked) {
+      b.needScratch(c);
+    }
+    ElementwiseKernel kern = Kernels.elementwiseFor(b.gemm);
+    return f -> {
+      for (int i = 0; i < n; i++) {
+        float[] y = yBlocked ? f.scratch : f.buf[iy];
+        int yo = yBlocked ? f.scratchOff(0) : f.off[iy] + i * yImage;
+        int xo = f.off[ix] + i * xImage;
+        if (xBlocked) {
+          k.globalAverage(y, yo, f.buf[ix], xo, c, plane);
+        } else {
+          sums(kern, true, y, yo, f.buf[ix], xo, plane, 0, c);
+        }
+        if (yBlocked) {
+          k.toBlocked(f.buf[iy], f.off[iy] + i * yImage, y, yo, c, 1);
+        }
+      }
+    };
+  }
+
   @Override
   public Step bind(Binding b) {
+    if (b.blocked() != null) {
+      return bindBlocked(b);
+    }
     int[] x = b.in[0];
     boolean[] r = reduced(x.length);
     int total = Shapes.size(x);

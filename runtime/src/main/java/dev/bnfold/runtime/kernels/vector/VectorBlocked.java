@@ -539,7 +539,13 @@ final class VectorBlocked implements BlockedKernels {
       for (int oy = r0; oy < r1; oy++) {
         int yr = yc + oy * ow * BLOCK;
         int xr = xc + (oy * sh - pt) * iw * BLOCK;
-        int ox = quad(y, yr, x, xr, w, wc, bias, cb * BLOCK, plan, nt, c0, c1, sw, pl, lo, hi);
+        int ox = c0;
+        if (sw == 1) {
+          ox = eights1(y, yr, x, xr, w, wc, bias, cb * BLOCK, plan, nt, ox, c1, pl, lo, hi);
+        } else if (sw == 2) {
+          ox = eights2(y, yr, x, xr, w, wc, bias, cb * BLOCK, plan, nt, ox, c1, pl, lo, hi);
+        }
+        ox = quad(y, yr, x, xr, w, wc, bias, cb * BLOCK, plan, nt, ox, c1, sw, pl, lo, hi);
         // the interior columns left over (fewer than four) as border pixels with all taps
         for (; ox < c1; ox++) {
           single(
@@ -559,6 +565,120 @@ final class VectorBlocked implements BlockedKernels {
       }
       border(y, yc, x, xc, w, wc, bias, cb * BLOCK, plan, 15 + nt, lo, hi);
     }
+  }
+
+  /**
+   * Eight interior pixels at a time for stride 1 (a constant step lets C2 merge the range checks).
+   */
+  private static int eights1(
+      float[] y,
+      int yr,
+      float[] x,
+      int xr,
+      float[] w,
+      int wc,
+      float[] bias,
+      int bo,
+      int[] plan,
+      int nt,
+      int ox,
+      int end,
+      int pl,
+      float lo,
+      float hi) {
+    FloatVector b = FloatVector.fromArray(S, bias, bo);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    for (; ox + 8 <= end; ox += 8) {
+      FloatVector a0 = b;
+      FloatVector a1 = b;
+      FloatVector a2 = b;
+      FloatVector a3 = b;
+      FloatVector a4 = b;
+      FloatVector a5 = b;
+      FloatVector a6 = b;
+      FloatVector a7 = b;
+      int xi = xr + (ox * 1 - pl) * BLOCK;
+      for (int t = 0; t < nt; t++) {
+        FloatVector wv = FloatVector.fromArray(S, w, wc + t * BLOCK);
+        int q = xi + plan[15 + t];
+        a0 = FloatVector.fromArray(S, x, q).fma(wv, a0);
+        a1 = FloatVector.fromArray(S, x, q + 16).fma(wv, a1);
+        a2 = FloatVector.fromArray(S, x, q + 32).fma(wv, a2);
+        a3 = FloatVector.fromArray(S, x, q + 48).fma(wv, a3);
+        a4 = FloatVector.fromArray(S, x, q + 64).fma(wv, a4);
+        a5 = FloatVector.fromArray(S, x, q + 80).fma(wv, a5);
+        a6 = FloatVector.fromArray(S, x, q + 96).fma(wv, a6);
+        a7 = FloatVector.fromArray(S, x, q + 112).fma(wv, a7);
+      }
+      int d = yr + ox * BLOCK;
+      a0.blend(l, a0.lt(l)).blend(h, h.lt(a0)).intoArray(y, d);
+      a1.blend(l, a1.lt(l)).blend(h, h.lt(a1)).intoArray(y, d + 16);
+      a2.blend(l, a2.lt(l)).blend(h, h.lt(a2)).intoArray(y, d + 32);
+      a3.blend(l, a3.lt(l)).blend(h, h.lt(a3)).intoArray(y, d + 48);
+      a4.blend(l, a4.lt(l)).blend(h, h.lt(a4)).intoArray(y, d + 64);
+      a5.blend(l, a5.lt(l)).blend(h, h.lt(a5)).intoArray(y, d + 80);
+      a6.blend(l, a6.lt(l)).blend(h, h.lt(a6)).intoArray(y, d + 96);
+      a7.blend(l, a7.lt(l)).blend(h, h.lt(a7)).intoArray(y, d + 112);
+    }
+    return ox;
+  }
+
+  /**
+   * Eight interior pixels at a time for stride 2 (a constant step lets C2 merge the range checks).
+   */
+  private static int eights2(
+      float[] y,
+      int yr,
+      float[] x,
+      int xr,
+      float[] w,
+      int wc,
+      float[] bias,
+      int bo,
+      int[] plan,
+      int nt,
+      int ox,
+      int end,
+      int pl,
+      float lo,
+      float hi) {
+    FloatVector b = FloatVector.fromArray(S, bias, bo);
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    for (; ox + 8 <= end; ox += 8) {
+      FloatVector a0 = b;
+      FloatVector a1 = b;
+      FloatVector a2 = b;
+      FloatVector a3 = b;
+      FloatVector a4 = b;
+      FloatVector a5 = b;
+      FloatVector a6 = b;
+      FloatVector a7 = b;
+      int xi = xr + (ox * 2 - pl) * BLOCK;
+      for (int t = 0; t < nt; t++) {
+        FloatVector wv = FloatVector.fromArray(S, w, wc + t * BLOCK);
+        int q = xi + plan[15 + t];
+        a0 = FloatVector.fromArray(S, x, q).fma(wv, a0);
+        a1 = FloatVector.fromArray(S, x, q + 32).fma(wv, a1);
+        a2 = FloatVector.fromArray(S, x, q + 64).fma(wv, a2);
+        a3 = FloatVector.fromArray(S, x, q + 96).fma(wv, a3);
+        a4 = FloatVector.fromArray(S, x, q + 128).fma(wv, a4);
+        a5 = FloatVector.fromArray(S, x, q + 160).fma(wv, a5);
+        a6 = FloatVector.fromArray(S, x, q + 192).fma(wv, a6);
+        a7 = FloatVector.fromArray(S, x, q + 224).fma(wv, a7);
+      }
+      int d = yr + ox * BLOCK;
+      a0.blend(l, a0.lt(l)).blend(h, h.lt(a0)).intoArray(y, d);
+      a1.blend(l, a1.lt(l)).blend(h, h.lt(a1)).intoArray(y, d + 16);
+      a2.blend(l, a2.lt(l)).blend(h, h.lt(a2)).intoArray(y, d + 32);
+      a3.blend(l, a3.lt(l)).blend(h, h.lt(a3)).intoArray(y, d + 48);
+      a4.blend(l, a4.lt(l)).blend(h, h.lt(a4)).intoArray(y, d + 64);
+      a5.blend(l, a5.lt(l)).blend(h, h.lt(a5)).intoArray(y, d + 80);
+      a6.blend(l, a6.lt(l)).blend(h, h.lt(a6)).intoArray(y, d + 96);
+      a7.blend(l, a7.lt(l)).blend(h, h.lt(a7)).intoArray(y, d + 112);
+    }
+    return ox;
   }
 
   /**
@@ -663,6 +783,39 @@ final class VectorBlocked implements BlockedKernels {
       }
       a.blend(l, a.lt(l)).blend(h, h.lt(a)).intoArray(y, d);
       at = end;
+    }
+  }
+
+  @Override
+  public void globalAverage(float[] y, int yOff, float[] x, int xOff, int c, int plane) {
+    float scale = 1f / plane;
+    for (int cb = 0; cb < c; cb += BLOCK) {
+      int base = xOff + cb * plane;
+      FloatVector s0 = FloatVector.zero(S);
+      FloatVector s1 = FloatVector.zero(S);
+      int p = 0;
+      for (; p + 1 < plane; p += 2) {
+        s0 = s0.add(FloatVector.fromArray(S, x, base + p * BLOCK));
+        s1 = s1.add(FloatVector.fromArray(S, x, base + (p + 1) * BLOCK));
+      }
+      if (p < plane) {
+        s0 = s0.add(FloatVector.fromArray(S, x, base + p * BLOCK));
+      }
+      VectorMask<Float> m = VectorMask.fromLong(S, c - cb >= BLOCK ? -1L : (1L << (c - cb)) - 1);
+      s0.add(s1).mul(scale).intoArray(y, yOff + cb, m);
+    }
+  }
+
+  @Override
+  public void channelScale(
+      float[] y, int yOff, float[] x, int xOff, float[] s, int sOff, int c, int plane) {
+    for (int cb = 0; cb < c; cb += BLOCK) {
+      VectorMask<Float> m = VectorMask.fromLong(S, c - cb >= BLOCK ? -1L : (1L << (c - cb)) - 1);
+      FloatVector sv = FloatVector.fromArray(S, s, sOff + cb, m);
+      int base = cb * plane;
+      for (int p = 0; p < plane * BLOCK; p += BLOCK) {
+        FloatVector.fromArray(S, x, xOff + base + p).mul(sv).intoArray(y, yOff + base + p);
+      }
     }
   }
 }
