@@ -115,20 +115,144 @@ final class VectorBlocked implements BlockedKernels {
       int wo = cs * kp;
       for (int p = p0; p < p1; p += rows) {
         int s = Math.min(p, plane - rows) * BLOCK; // the last tile ends at the plane's end
-        if (width == 64) {
-          tile64(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, add, ac + s, lo, hi);
+        if (add == null) {
+          if (width == 64) {
+            tile64(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, lo, hi);
+          } else if (width == 32) {
+            tile32(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, lo, hi);
+          } else {
+            tile16(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, lo, hi);
+          }
+        } else if (width == 64) {
+          tile64Add(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, add, ac + s, lo, hi);
         } else if (width == 32) {
-          tile32(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, add, ac + s, lo, hi);
+          tile32Add(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, add, ac + s, lo, hi);
         } else {
-          tile16(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, add, ac + s, lo, hi);
+          tile16Add(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, add, ac + s, lo, hi);
         }
       }
       cs += width;
     }
   }
 
-  /** 6 pixels x 64 output channels from {@code x[xo..]}, weights group at {@code wo}. */
+  /** 6 pixels x 64 output channels, {@code y = clamp(W x + bias)}. */
   private static void tile64(
+      float[] y,
+      int yo,
+      int pp,
+      float[] x,
+      int xo,
+      int kp,
+      float[] w,
+      int wo,
+      float[] bias,
+      int bo,
+      float lo,
+      float hi) {
+    FloatVector b0 = FloatVector.fromArray(S, bias, bo + 0);
+    FloatVector b1 = FloatVector.fromArray(S, bias, bo + 16);
+    FloatVector b2 = FloatVector.fromArray(S, bias, bo + 32);
+    FloatVector b3 = FloatVector.fromArray(S, bias, bo + 48);
+    FloatVector c00 = b0;
+    FloatVector c01 = b1;
+    FloatVector c02 = b2;
+    FloatVector c03 = b3;
+    FloatVector c10 = b0;
+    FloatVector c11 = b1;
+    FloatVector c12 = b2;
+    FloatVector c13 = b3;
+    FloatVector c20 = b0;
+    FloatVector c21 = b1;
+    FloatVector c22 = b2;
+    FloatVector c23 = b3;
+    FloatVector c30 = b0;
+    FloatVector c31 = b1;
+    FloatVector c32 = b2;
+    FloatVector c33 = b3;
+    FloatVector c40 = b0;
+    FloatVector c41 = b1;
+    FloatVector c42 = b2;
+    FloatVector c43 = b3;
+    FloatVector c50 = b0;
+    FloatVector c51 = b1;
+    FloatVector c52 = b2;
+    FloatVector c53 = b3;
+    for (int kb = 0; kb < kp; kb += 16) {
+      int xb = xo + (kb >> 4) * pp;
+      int wb = wo + kb * 64;
+      for (int kk = 0; kk < 16; kk++) {
+        int wi = wb + kk * 64;
+        FloatVector w0 = FloatVector.fromArray(S, w, wi + 0);
+        FloatVector w1 = FloatVector.fromArray(S, w, wi + 16);
+        FloatVector w2 = FloatVector.fromArray(S, w, wi + 32);
+        FloatVector w3 = FloatVector.fromArray(S, w, wi + 48);
+        int xi = xb + kk;
+        FloatVector a = FloatVector.broadcast(S, x[xi + 0]);
+        c00 = a.fma(w0, c00);
+        c01 = a.fma(w1, c01);
+        c02 = a.fma(w2, c02);
+        c03 = a.fma(w3, c03);
+        a = FloatVector.broadcast(S, x[xi + 16]);
+        c10 = a.fma(w0, c10);
+        c11 = a.fma(w1, c11);
+        c12 = a.fma(w2, c12);
+        c13 = a.fma(w3, c13);
+        a = FloatVector.broadcast(S, x[xi + 32]);
+        c20 = a.fma(w0, c20);
+        c21 = a.fma(w1, c21);
+        c22 = a.fma(w2, c22);
+        c23 = a.fma(w3, c23);
+        a = FloatVector.broadcast(S, x[xi + 48]);
+        c30 = a.fma(w0, c30);
+        c31 = a.fma(w1, c31);
+        c32 = a.fma(w2, c32);
+        c33 = a.fma(w3, c33);
+        a = FloatVector.broadcast(S, x[xi + 64]);
+        c40 = a.fma(w0, c40);
+        c41 = a.fma(w1, c41);
+        c42 = a.fma(w2, c42);
+        c43 = a.fma(w3, c43);
+        a = FloatVector.broadcast(S, x[xi + 80]);
+        c50 = a.fma(w0, c50);
+        c51 = a.fma(w1, c51);
+        c52 = a.fma(w2, c52);
+        c53 = a.fma(w3, c53);
+      }
+    }
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
+    c01.blend(l, c01.lt(l)).blend(h, h.lt(c01)).intoArray(y, yo + 0 + pp);
+    c02.blend(l, c02.lt(l)).blend(h, h.lt(c02)).intoArray(y, yo + 0 + 2 * pp);
+    c03.blend(l, c03.lt(l)).blend(h, h.lt(c03)).intoArray(y, yo + 0 + 3 * pp);
+    c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
+    c11.blend(l, c11.lt(l)).blend(h, h.lt(c11)).intoArray(y, yo + 16 + pp);
+    c12.blend(l, c12.lt(l)).blend(h, h.lt(c12)).intoArray(y, yo + 16 + 2 * pp);
+    c13.blend(l, c13.lt(l)).blend(h, h.lt(c13)).intoArray(y, yo + 16 + 3 * pp);
+    c20.blend(l, c20.lt(l)).blend(h, h.lt(c20)).intoArray(y, yo + 32);
+    c21.blend(l, c21.lt(l)).blend(h, h.lt(c21)).intoArray(y, yo + 32 + pp);
+    c22.blend(l, c22.lt(l)).blend(h, h.lt(c22)).intoArray(y, yo + 32 + 2 * pp);
+    c23.blend(l, c23.lt(l)).blend(h, h.lt(c23)).intoArray(y, yo + 32 + 3 * pp);
+    c30.blend(l, c30.lt(l)).blend(h, h.lt(c30)).intoArray(y, yo + 48);
+    c31.blend(l, c31.lt(l)).blend(h, h.lt(c31)).intoArray(y, yo + 48 + pp);
+    c32.blend(l, c32.lt(l)).blend(h, h.lt(c32)).intoArray(y, yo + 48 + 2 * pp);
+    c33.blend(l, c33.lt(l)).blend(h, h.lt(c33)).intoArray(y, yo + 48 + 3 * pp);
+    c40.blend(l, c40.lt(l)).blend(h, h.lt(c40)).intoArray(y, yo + 64);
+    c41.blend(l, c41.lt(l)).blend(h, h.lt(c41)).intoArray(y, yo + 64 + pp);
+    c42.blend(l, c42.lt(l)).blend(h, h.lt(c42)).intoArray(y, yo + 64 + 2 * pp);
+    c43.blend(l, c43.lt(l)).blend(h, h.lt(c43)).intoArray(y, yo + 64 + 3 * pp);
+    c50.blend(l, c50.lt(l)).blend(h, h.lt(c50)).intoArray(y, yo + 80);
+    c51.blend(l, c51.lt(l)).blend(h, h.lt(c51)).intoArray(y, yo + 80 + pp);
+    c52.blend(l, c52.lt(l)).blend(h, h.lt(c52)).intoArray(y, yo + 80 + 2 * pp);
+    c53.blend(l, c53.lt(l)).blend(h, h.lt(c53)).intoArray(y, yo + 80 + 3 * pp);
+  }
+
+  /**
+   * {@link #tile64} plus the addend. A separate method: with both epilogues in one, C2 on JDK 17
+   * sometimes ran out of inlining budget and boxed the vectors (mobilenet_v2 5.8 or 9.8 ms from run
+   * to run).
+   */
+  private static void tile64Add(
       float[] y,
       int yo,
       int pp,
@@ -215,33 +339,31 @@ final class VectorBlocked implements BlockedKernels {
     }
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
-    if (add != null) {
-      int d = ao - yo;
-      c00 = c00.add(FloatVector.fromArray(S, add, yo + 0 + d));
-      c01 = c01.add(FloatVector.fromArray(S, add, yo + 0 + pp + d));
-      c02 = c02.add(FloatVector.fromArray(S, add, yo + 0 + 2 * pp + d));
-      c03 = c03.add(FloatVector.fromArray(S, add, yo + 0 + 3 * pp + d));
-      c10 = c10.add(FloatVector.fromArray(S, add, yo + 16 + d));
-      c11 = c11.add(FloatVector.fromArray(S, add, yo + 16 + pp + d));
-      c12 = c12.add(FloatVector.fromArray(S, add, yo + 16 + 2 * pp + d));
-      c13 = c13.add(FloatVector.fromArray(S, add, yo + 16 + 3 * pp + d));
-      c20 = c20.add(FloatVector.fromArray(S, add, yo + 32 + d));
-      c21 = c21.add(FloatVector.fromArray(S, add, yo + 32 + pp + d));
-      c22 = c22.add(FloatVector.fromArray(S, add, yo + 32 + 2 * pp + d));
-      c23 = c23.add(FloatVector.fromArray(S, add, yo + 32 + 3 * pp + d));
-      c30 = c30.add(FloatVector.fromArray(S, add, yo + 48 + d));
-      c31 = c31.add(FloatVector.fromArray(S, add, yo + 48 + pp + d));
-      c32 = c32.add(FloatVector.fromArray(S, add, yo + 48 + 2 * pp + d));
-      c33 = c33.add(FloatVector.fromArray(S, add, yo + 48 + 3 * pp + d));
-      c40 = c40.add(FloatVector.fromArray(S, add, yo + 64 + d));
-      c41 = c41.add(FloatVector.fromArray(S, add, yo + 64 + pp + d));
-      c42 = c42.add(FloatVector.fromArray(S, add, yo + 64 + 2 * pp + d));
-      c43 = c43.add(FloatVector.fromArray(S, add, yo + 64 + 3 * pp + d));
-      c50 = c50.add(FloatVector.fromArray(S, add, yo + 80 + d));
-      c51 = c51.add(FloatVector.fromArray(S, add, yo + 80 + pp + d));
-      c52 = c52.add(FloatVector.fromArray(S, add, yo + 80 + 2 * pp + d));
-      c53 = c53.add(FloatVector.fromArray(S, add, yo + 80 + 3 * pp + d));
-    }
+    int d = ao - yo;
+    c00 = c00.add(FloatVector.fromArray(S, add, yo + 0 + d));
+    c01 = c01.add(FloatVector.fromArray(S, add, yo + 0 + pp + d));
+    c02 = c02.add(FloatVector.fromArray(S, add, yo + 0 + 2 * pp + d));
+    c03 = c03.add(FloatVector.fromArray(S, add, yo + 0 + 3 * pp + d));
+    c10 = c10.add(FloatVector.fromArray(S, add, yo + 16 + d));
+    c11 = c11.add(FloatVector.fromArray(S, add, yo + 16 + pp + d));
+    c12 = c12.add(FloatVector.fromArray(S, add, yo + 16 + 2 * pp + d));
+    c13 = c13.add(FloatVector.fromArray(S, add, yo + 16 + 3 * pp + d));
+    c20 = c20.add(FloatVector.fromArray(S, add, yo + 32 + d));
+    c21 = c21.add(FloatVector.fromArray(S, add, yo + 32 + pp + d));
+    c22 = c22.add(FloatVector.fromArray(S, add, yo + 32 + 2 * pp + d));
+    c23 = c23.add(FloatVector.fromArray(S, add, yo + 32 + 3 * pp + d));
+    c30 = c30.add(FloatVector.fromArray(S, add, yo + 48 + d));
+    c31 = c31.add(FloatVector.fromArray(S, add, yo + 48 + pp + d));
+    c32 = c32.add(FloatVector.fromArray(S, add, yo + 48 + 2 * pp + d));
+    c33 = c33.add(FloatVector.fromArray(S, add, yo + 48 + 3 * pp + d));
+    c40 = c40.add(FloatVector.fromArray(S, add, yo + 64 + d));
+    c41 = c41.add(FloatVector.fromArray(S, add, yo + 64 + pp + d));
+    c42 = c42.add(FloatVector.fromArray(S, add, yo + 64 + 2 * pp + d));
+    c43 = c43.add(FloatVector.fromArray(S, add, yo + 64 + 3 * pp + d));
+    c50 = c50.add(FloatVector.fromArray(S, add, yo + 80 + d));
+    c51 = c51.add(FloatVector.fromArray(S, add, yo + 80 + pp + d));
+    c52 = c52.add(FloatVector.fromArray(S, add, yo + 80 + 2 * pp + d));
+    c53 = c53.add(FloatVector.fromArray(S, add, yo + 80 + 3 * pp + d));
     c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
     c01.blend(l, c01.lt(l)).blend(h, h.lt(c01)).intoArray(y, yo + 0 + pp);
     c02.blend(l, c02.lt(l)).blend(h, h.lt(c02)).intoArray(y, yo + 0 + 2 * pp);
@@ -268,8 +390,122 @@ final class VectorBlocked implements BlockedKernels {
     c53.blend(l, c53.lt(l)).blend(h, h.lt(c53)).intoArray(y, yo + 80 + 3 * pp);
   }
 
-  /** 12 pixels x 32 output channels from {@code x[xo..]}, weights group at {@code wo}. */
+  /** 12 pixels x 32 output channels, {@code y = clamp(W x + bias)}. */
   private static void tile32(
+      float[] y,
+      int yo,
+      int pp,
+      float[] x,
+      int xo,
+      int kp,
+      float[] w,
+      int wo,
+      float[] bias,
+      int bo,
+      float lo,
+      float hi) {
+    FloatVector b0 = FloatVector.fromArray(S, bias, bo + 0);
+    FloatVector b1 = FloatVector.fromArray(S, bias, bo + 16);
+    FloatVector c00 = b0;
+    FloatVector c01 = b1;
+    FloatVector c10 = b0;
+    FloatVector c11 = b1;
+    FloatVector c20 = b0;
+    FloatVector c21 = b1;
+    FloatVector c30 = b0;
+    FloatVector c31 = b1;
+    FloatVector c40 = b0;
+    FloatVector c41 = b1;
+    FloatVector c50 = b0;
+    FloatVector c51 = b1;
+    FloatVector c60 = b0;
+    FloatVector c61 = b1;
+    FloatVector c70 = b0;
+    FloatVector c71 = b1;
+    FloatVector c80 = b0;
+    FloatVector c81 = b1;
+    FloatVector c90 = b0;
+    FloatVector c91 = b1;
+    FloatVector c100 = b0;
+    FloatVector c101 = b1;
+    FloatVector c110 = b0;
+    FloatVector c111 = b1;
+    for (int kb = 0; kb < kp; kb += 16) {
+      int xb = xo + (kb >> 4) * pp;
+      int wb = wo + kb * 32;
+      for (int kk = 0; kk < 16; kk++) {
+        int wi = wb + kk * 32;
+        FloatVector w0 = FloatVector.fromArray(S, w, wi + 0);
+        FloatVector w1 = FloatVector.fromArray(S, w, wi + 16);
+        int xi = xb + kk;
+        FloatVector a = FloatVector.broadcast(S, x[xi + 0]);
+        c00 = a.fma(w0, c00);
+        c01 = a.fma(w1, c01);
+        a = FloatVector.broadcast(S, x[xi + 16]);
+        c10 = a.fma(w0, c10);
+        c11 = a.fma(w1, c11);
+        a = FloatVector.broadcast(S, x[xi + 32]);
+        c20 = a.fma(w0, c20);
+        c21 = a.fma(w1, c21);
+        a = FloatVector.broadcast(S, x[xi + 48]);
+        c30 = a.fma(w0, c30);
+        c31 = a.fma(w1, c31);
+        a = FloatVector.broadcast(S, x[xi + 64]);
+        c40 = a.fma(w0, c40);
+        c41 = a.fma(w1, c41);
+        a = FloatVector.broadcast(S, x[xi + 80]);
+        c50 = a.fma(w0, c50);
+        c51 = a.fma(w1, c51);
+        a = FloatVector.broadcast(S, x[xi + 96]);
+        c60 = a.fma(w0, c60);
+        c61 = a.fma(w1, c61);
+        a = FloatVector.broadcast(S, x[xi + 112]);
+        c70 = a.fma(w0, c70);
+        c71 = a.fma(w1, c71);
+        a = FloatVector.broadcast(S, x[xi + 128]);
+        c80 = a.fma(w0, c80);
+        c81 = a.fma(w1, c81);
+        a = FloatVector.broadcast(S, x[xi + 144]);
+        c90 = a.fma(w0, c90);
+        c91 = a.fma(w1, c91);
+        a = FloatVector.broadcast(S, x[xi + 160]);
+        c100 = a.fma(w0, c100);
+        c101 = a.fma(w1, c101);
+        a = FloatVector.broadcast(S, x[xi + 176]);
+        c110 = a.fma(w0, c110);
+        c111 = a.fma(w1, c111);
+      }
+    }
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
+    c01.blend(l, c01.lt(l)).blend(h, h.lt(c01)).intoArray(y, yo + 0 + pp);
+    c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
+    c11.blend(l, c11.lt(l)).blend(h, h.lt(c11)).intoArray(y, yo + 16 + pp);
+    c20.blend(l, c20.lt(l)).blend(h, h.lt(c20)).intoArray(y, yo + 32);
+    c21.blend(l, c21.lt(l)).blend(h, h.lt(c21)).intoArray(y, yo + 32 + pp);
+    c30.blend(l, c30.lt(l)).blend(h, h.lt(c30)).intoArray(y, yo + 48);
+    c31.blend(l, c31.lt(l)).blend(h, h.lt(c31)).intoArray(y, yo + 48 + pp);
+    c40.blend(l, c40.lt(l)).blend(h, h.lt(c40)).intoArray(y, yo + 64);
+    c41.blend(l, c41.lt(l)).blend(h, h.lt(c41)).intoArray(y, yo + 64 + pp);
+    c50.blend(l, c50.lt(l)).blend(h, h.lt(c50)).intoArray(y, yo + 80);
+    c51.blend(l, c51.lt(l)).blend(h, h.lt(c51)).intoArray(y, yo + 80 + pp);
+    c60.blend(l, c60.lt(l)).blend(h, h.lt(c60)).intoArray(y, yo + 96);
+    c61.blend(l, c61.lt(l)).blend(h, h.lt(c61)).intoArray(y, yo + 96 + pp);
+    c70.blend(l, c70.lt(l)).blend(h, h.lt(c70)).intoArray(y, yo + 112);
+    c71.blend(l, c71.lt(l)).blend(h, h.lt(c71)).intoArray(y, yo + 112 + pp);
+    c80.blend(l, c80.lt(l)).blend(h, h.lt(c80)).intoArray(y, yo + 128);
+    c81.blend(l, c81.lt(l)).blend(h, h.lt(c81)).intoArray(y, yo + 128 + pp);
+    c90.blend(l, c90.lt(l)).blend(h, h.lt(c90)).intoArray(y, yo + 144);
+    c91.blend(l, c91.lt(l)).blend(h, h.lt(c91)).intoArray(y, yo + 144 + pp);
+    c100.blend(l, c100.lt(l)).blend(h, h.lt(c100)).intoArray(y, yo + 160);
+    c101.blend(l, c101.lt(l)).blend(h, h.lt(c101)).intoArray(y, yo + 160 + pp);
+    c110.blend(l, c110.lt(l)).blend(h, h.lt(c110)).intoArray(y, yo + 176);
+    c111.blend(l, c111.lt(l)).blend(h, h.lt(c111)).intoArray(y, yo + 176 + pp);
+  }
+
+  /** {@link #tile32} plus the addend. */
+  private static void tile32Add(
       float[] y,
       int yo,
       int pp,
@@ -358,33 +594,31 @@ final class VectorBlocked implements BlockedKernels {
     }
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
-    if (add != null) {
-      int d = ao - yo;
-      c00 = c00.add(FloatVector.fromArray(S, add, yo + 0 + d));
-      c01 = c01.add(FloatVector.fromArray(S, add, yo + 0 + pp + d));
-      c10 = c10.add(FloatVector.fromArray(S, add, yo + 16 + d));
-      c11 = c11.add(FloatVector.fromArray(S, add, yo + 16 + pp + d));
-      c20 = c20.add(FloatVector.fromArray(S, add, yo + 32 + d));
-      c21 = c21.add(FloatVector.fromArray(S, add, yo + 32 + pp + d));
-      c30 = c30.add(FloatVector.fromArray(S, add, yo + 48 + d));
-      c31 = c31.add(FloatVector.fromArray(S, add, yo + 48 + pp + d));
-      c40 = c40.add(FloatVector.fromArray(S, add, yo + 64 + d));
-      c41 = c41.add(FloatVector.fromArray(S, add, yo + 64 + pp + d));
-      c50 = c50.add(FloatVector.fromArray(S, add, yo + 80 + d));
-      c51 = c51.add(FloatVector.fromArray(S, add, yo + 80 + pp + d));
-      c60 = c60.add(FloatVector.fromArray(S, add, yo + 96 + d));
-      c61 = c61.add(FloatVector.fromArray(S, add, yo + 96 + pp + d));
-      c70 = c70.add(FloatVector.fromArray(S, add, yo + 112 + d));
-      c71 = c71.add(FloatVector.fromArray(S, add, yo + 112 + pp + d));
-      c80 = c80.add(FloatVector.fromArray(S, add, yo + 128 + d));
-      c81 = c81.add(FloatVector.fromArray(S, add, yo + 128 + pp + d));
-      c90 = c90.add(FloatVector.fromArray(S, add, yo + 144 + d));
-      c91 = c91.add(FloatVector.fromArray(S, add, yo + 144 + pp + d));
-      c100 = c100.add(FloatVector.fromArray(S, add, yo + 160 + d));
-      c101 = c101.add(FloatVector.fromArray(S, add, yo + 160 + pp + d));
-      c110 = c110.add(FloatVector.fromArray(S, add, yo + 176 + d));
-      c111 = c111.add(FloatVector.fromArray(S, add, yo + 176 + pp + d));
-    }
+    int d = ao - yo;
+    c00 = c00.add(FloatVector.fromArray(S, add, yo + 0 + d));
+    c01 = c01.add(FloatVector.fromArray(S, add, yo + 0 + pp + d));
+    c10 = c10.add(FloatVector.fromArray(S, add, yo + 16 + d));
+    c11 = c11.add(FloatVector.fromArray(S, add, yo + 16 + pp + d));
+    c20 = c20.add(FloatVector.fromArray(S, add, yo + 32 + d));
+    c21 = c21.add(FloatVector.fromArray(S, add, yo + 32 + pp + d));
+    c30 = c30.add(FloatVector.fromArray(S, add, yo + 48 + d));
+    c31 = c31.add(FloatVector.fromArray(S, add, yo + 48 + pp + d));
+    c40 = c40.add(FloatVector.fromArray(S, add, yo + 64 + d));
+    c41 = c41.add(FloatVector.fromArray(S, add, yo + 64 + pp + d));
+    c50 = c50.add(FloatVector.fromArray(S, add, yo + 80 + d));
+    c51 = c51.add(FloatVector.fromArray(S, add, yo + 80 + pp + d));
+    c60 = c60.add(FloatVector.fromArray(S, add, yo + 96 + d));
+    c61 = c61.add(FloatVector.fromArray(S, add, yo + 96 + pp + d));
+    c70 = c70.add(FloatVector.fromArray(S, add, yo + 112 + d));
+    c71 = c71.add(FloatVector.fromArray(S, add, yo + 112 + pp + d));
+    c80 = c80.add(FloatVector.fromArray(S, add, yo + 128 + d));
+    c81 = c81.add(FloatVector.fromArray(S, add, yo + 128 + pp + d));
+    c90 = c90.add(FloatVector.fromArray(S, add, yo + 144 + d));
+    c91 = c91.add(FloatVector.fromArray(S, add, yo + 144 + pp + d));
+    c100 = c100.add(FloatVector.fromArray(S, add, yo + 160 + d));
+    c101 = c101.add(FloatVector.fromArray(S, add, yo + 160 + pp + d));
+    c110 = c110.add(FloatVector.fromArray(S, add, yo + 176 + d));
+    c111 = c111.add(FloatVector.fromArray(S, add, yo + 176 + pp + d));
     c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
     c01.blend(l, c01.lt(l)).blend(h, h.lt(c01)).intoArray(y, yo + 0 + pp);
     c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
@@ -411,8 +645,84 @@ final class VectorBlocked implements BlockedKernels {
     c111.blend(l, c111.lt(l)).blend(h, h.lt(c111)).intoArray(y, yo + 176 + pp);
   }
 
-  /** 12 pixels x 16 output channels from {@code x[xo..]}, weights group at {@code wo}. */
+  /** 12 pixels x 16 output channels, {@code y = clamp(W x + bias)}. */
   private static void tile16(
+      float[] y,
+      int yo,
+      int pp,
+      float[] x,
+      int xo,
+      int kp,
+      float[] w,
+      int wo,
+      float[] bias,
+      int bo,
+      float lo,
+      float hi) {
+    FloatVector b0 = FloatVector.fromArray(S, bias, bo + 0);
+    FloatVector c00 = b0;
+    FloatVector c10 = b0;
+    FloatVector c20 = b0;
+    FloatVector c30 = b0;
+    FloatVector c40 = b0;
+    FloatVector c50 = b0;
+    FloatVector c60 = b0;
+    FloatVector c70 = b0;
+    FloatVector c80 = b0;
+    FloatVector c90 = b0;
+    FloatVector c100 = b0;
+    FloatVector c110 = b0;
+    for (int kb = 0; kb < kp; kb += 16) {
+      int xb = xo + (kb >> 4) * pp;
+      int wb = wo + kb * 16;
+      for (int kk = 0; kk < 16; kk++) {
+        int wi = wb + kk * 16;
+        FloatVector w0 = FloatVector.fromArray(S, w, wi + 0);
+        int xi = xb + kk;
+        FloatVector a = FloatVector.broadcast(S, x[xi + 0]);
+        c00 = a.fma(w0, c00);
+        a = FloatVector.broadcast(S, x[xi + 16]);
+        c10 = a.fma(w0, c10);
+        a = FloatVector.broadcast(S, x[xi + 32]);
+        c20 = a.fma(w0, c20);
+        a = FloatVector.broadcast(S, x[xi + 48]);
+        c30 = a.fma(w0, c30);
+        a = FloatVector.broadcast(S, x[xi + 64]);
+        c40 = a.fma(w0, c40);
+        a = FloatVector.broadcast(S, x[xi + 80]);
+        c50 = a.fma(w0, c50);
+        a = FloatVector.broadcast(S, x[xi + 96]);
+        c60 = a.fma(w0, c60);
+        a = FloatVector.broadcast(S, x[xi + 112]);
+        c70 = a.fma(w0, c70);
+        a = FloatVector.broadcast(S, x[xi + 128]);
+        c80 = a.fma(w0, c80);
+        a = FloatVector.broadcast(S, x[xi + 144]);
+        c90 = a.fma(w0, c90);
+        a = FloatVector.broadcast(S, x[xi + 160]);
+        c100 = a.fma(w0, c100);
+        a = FloatVector.broadcast(S, x[xi + 176]);
+        c110 = a.fma(w0, c110);
+      }
+    }
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
+    c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
+    c20.blend(l, c20.lt(l)).blend(h, h.lt(c20)).intoArray(y, yo + 32);
+    c30.blend(l, c30.lt(l)).blend(h, h.lt(c30)).intoArray(y, yo + 48);
+    c40.blend(l, c40.lt(l)).blend(h, h.lt(c40)).intoArray(y, yo + 64);
+    c50.blend(l, c50.lt(l)).blend(h, h.lt(c50)).intoArray(y, yo + 80);
+    c60.blend(l, c60.lt(l)).blend(h, h.lt(c60)).intoArray(y, yo + 96);
+    c70.blend(l, c70.lt(l)).blend(h, h.lt(c70)).intoArray(y, yo + 112);
+    c80.blend(l, c80.lt(l)).blend(h, h.lt(c80)).intoArray(y, yo + 128);
+    c90.blend(l, c90.lt(l)).blend(h, h.lt(c90)).intoArray(y, yo + 144);
+    c100.blend(l, c100.lt(l)).blend(h, h.lt(c100)).intoArray(y, yo + 160);
+    c110.blend(l, c110.lt(l)).blend(h, h.lt(c110)).intoArray(y, yo + 176);
+  }
+
+  /** {@link #tile16} plus the addend. */
+  private static void tile16Add(
       float[] y,
       int yo,
       int pp,
@@ -475,21 +785,19 @@ final class VectorBlocked implements BlockedKernels {
     }
     FloatVector l = FloatVector.broadcast(S, lo);
     FloatVector h = FloatVector.broadcast(S, hi);
-    if (add != null) {
-      int d = ao - yo;
-      c00 = c00.add(FloatVector.fromArray(S, add, yo + 0 + d));
-      c10 = c10.add(FloatVector.fromArray(S, add, yo + 16 + d));
-      c20 = c20.add(FloatVector.fromArray(S, add, yo + 32 + d));
-      c30 = c30.add(FloatVector.fromArray(S, add, yo + 48 + d));
-      c40 = c40.add(FloatVector.fromArray(S, add, yo + 64 + d));
-      c50 = c50.add(FloatVector.fromArray(S, add, yo + 80 + d));
-      c60 = c60.add(FloatVector.fromArray(S, add, yo + 96 + d));
-      c70 = c70.add(FloatVector.fromArray(S, add, yo + 112 + d));
-      c80 = c80.add(FloatVector.fromArray(S, add, yo + 128 + d));
-      c90 = c90.add(FloatVector.fromArray(S, add, yo + 144 + d));
-      c100 = c100.add(FloatVector.fromArray(S, add, yo + 160 + d));
-      c110 = c110.add(FloatVector.fromArray(S, add, yo + 176 + d));
-    }
+    int d = ao - yo;
+    c00 = c00.add(FloatVector.fromArray(S, add, yo + 0 + d));
+    c10 = c10.add(FloatVector.fromArray(S, add, yo + 16 + d));
+    c20 = c20.add(FloatVector.fromArray(S, add, yo + 32 + d));
+    c30 = c30.add(FloatVector.fromArray(S, add, yo + 48 + d));
+    c40 = c40.add(FloatVector.fromArray(S, add, yo + 64 + d));
+    c50 = c50.add(FloatVector.fromArray(S, add, yo + 80 + d));
+    c60 = c60.add(FloatVector.fromArray(S, add, yo + 96 + d));
+    c70 = c70.add(FloatVector.fromArray(S, add, yo + 112 + d));
+    c80 = c80.add(FloatVector.fromArray(S, add, yo + 128 + d));
+    c90 = c90.add(FloatVector.fromArray(S, add, yo + 144 + d));
+    c100 = c100.add(FloatVector.fromArray(S, add, yo + 160 + d));
+    c110 = c110.add(FloatVector.fromArray(S, add, yo + 176 + d));
     c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
     c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
     c20.blend(l, c20.lt(l)).blend(h, h.lt(c20)).intoArray(y, yo + 32);
