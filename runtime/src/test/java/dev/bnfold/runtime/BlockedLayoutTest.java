@@ -175,4 +175,61 @@ class BlockedLayoutTest {
     return Stream.of(
         Arguments.of(64, 14, false), Arguments.of(56, 9, true), Arguments.of(96, 7, false));
   }
+
+  /**
+   * An image's first conv (fewer than 16 input channels) reads its input plain and writes blocked:
+   * x -> conv(k, s) + HardSwish -> a; a -> depthwise 3x3 + Relu -> d; z = 1x1(d). a and d stay
+   * blocked.
+   */
+  @ParameterizedTest(name = "c={0} m={1} h={2} k={3} s={4}")
+  @MethodSource("stems")
+  void stemWritesBlocked(int c, int m, int h, int k, int s) {
+    Random r = new Random(c * 7 + m + h);
+    ModelWriter w =
+        new ModelWriter()
+            .opset(18)
+            .addInput("x", DType.FLOAT32, 1, c, h, h)
+            .addConstant("ws", new long[] {m, c, k, k}, random(r, m * c * k * k, 0.5f))
+            .addConstant("bs", new long[] {m}, random(r, m, 0.5f))
+            .addConstant("wd", new long[] {m, 1, 3, 3}, random(r, m * 9, 0.5f))
+            .addConstant("wp", new long[] {m, m, 1, 1}, random(r, m * m, 0.3f));
+    int p = k / 2;
+    w.addNode(
+        "Conv",
+        "stem",
+        List.of("x", "ws", "bs"),
+        List.of("a0"),
+        Attribute.ofInts("pads", p, p, p, p),
+        Attribute.ofInts("strides", s, s));
+    w.addNode("HardSwish", "hswish", List.of("a0"), List.of("a"));
+    w.addNode(
+        "Conv",
+        "dw",
+        List.of("a", "wd"),
+        List.of("d0"),
+        Attribute.ofInts("pads", 1, 1, 1, 1),
+        Attribute.of("group", m));
+    w.addNode("Relu", "relu", List.of("d0"), List.of("d"));
+    w.addNode("Conv", "project", List.of("d", "wp"), List.of("z"));
+    dev.bnfold.runtime.format.ModelFile model = w.addOutput("z", DType.FLOAT32).build();
+    Tensor x = Tensor.of(random(r, c * h * h, 2f), 1, c, h, h);
+    boolean blocks = Kernels.blockedFor(Kernels.gemm(false)) != null;
+    try (Model plain = Model.fromFile(model, "plain", Options.builder().scalarOnly(true).build())) {
+      float[] want = plain.run(Map.of("x", x)).get("z").floatData();
+      for (int threads : new int[] {1, 2}) {
+        try (Model fast =
+            Model.fromFile(model, "fast", Options.builder().threads(threads).build())) {
+          assertEquals(blocks ? 2 : 0, fast.blockedValues(new int[] {1, c, h, h}), "blocked");
+          assertClose(want, fast.run(Map.of("x", x)).get("z").floatData(), "threads=" + threads);
+        }
+      }
+    }
+  }
+
+  static Stream<Arguments> stems() {
+    return Stream.of(
+        Arguments.of(3, 32, 29, 3, 2), // mobilenet-like, 15 output columns: an overlapping tile
+        Arguments.of(3, 48, 16, 3, 1), // a group of 32 and one of 16
+        Arguments.of(1, 16, 9, 5, 1));
+  }
 }

@@ -258,4 +258,97 @@ public interface BlockedKernels {
    */
   void channelScale(
       float[] y, int yOff, float[] x, int xOff, float[] s, int sOff, int c, int plane);
+
+  /** Offset of the tap offsets in a {@link #stemPlan}. */
+  int STEM_TAPS = 12;
+
+  /**
+   * The plan of {@link #stem}, a dense conv with fewer than 16 input channels (an image's first
+   * conv) read from a plain zero-padded input: {@code [0..11]} padded h, padded w, out h, out w,
+   * stride h, stride w, pad top, pad left, in h, in w, channels, taps (channels x kh x kw); then
+   * from {@link #STEM_TAPS} the input offset of each (channel, tap) from the window's corner.
+   */
+  static int[] stemPlan(
+      int c, int ih, int iw, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl) {
+    int hp = Math.max(ih + pt, (oh - 1) * sh + kh);
+    int wp = Math.max(iw + pl, (ow - 1) * sw + kw);
+    int nt = c * kh * kw;
+    int[] p = new int[STEM_TAPS + nt];
+    int[] head = {hp, wp, oh, ow, sh, sw, pt, pl, ih, iw, c, nt};
+    System.arraycopy(head, 0, p, 0, head.length);
+    for (int t = 0; t < nt; t++) {
+      int ci = t / (kh * kw);
+      int ky = t / kw % kh;
+      int kx = t % kw;
+      p[STEM_TAPS + t] = (ci * hp + ky) * wp + kx;
+    }
+    return p;
+  }
+
+  /**
+   * Weights W (M, C, kh, kw) packed for {@link #stem}: output channels in groups of 32 (the last
+   * one 16 when the padded count is an odd number of blocks), each group {@code (C*kh*kw, width)}
+   * row-major, zero past M.
+   */
+  static float[] packStem(float[] w, int m, int k) {
+    int np = padded(m);
+    float[] p = new float[np * k];
+    for (int cs = 0; cs < np; cs += 32) {
+      int width = Math.min(32, np - cs);
+      for (int o = cs; o < Math.min(cs + width, m); o++) {
+        for (int t = 0; t < k; t++) {
+          p[cs * k + t * width + o - cs] = w[o * k + t];
+        }
+      }
+    }
+    return p;
+  }
+
+  /** One image (C, in h, in w), plain, into the zero-padded plain input of a {@link #stemPlan}. */
+  static void padPlain(float[] dst, int dOff, float[] src, int sOff, int[] plan) {
+    int hp = plan[0];
+    int wp = plan[1];
+    int pt = plan[6];
+    int pl = plan[7];
+    int ih = plan[8];
+    int iw = plan[9];
+    for (int ci = 0; ci < plan[10]; ci++) {
+      int d = dOff + ci * hp * wp;
+      java.util.Arrays.fill(dst, d, d + pt * wp, 0f);
+      java.util.Arrays.fill(dst, d + (pt + ih) * wp, d + hp * wp, 0f);
+      for (int r = 0; r < ih; r++) {
+        int row = d + (pt + r) * wp;
+        java.util.Arrays.fill(dst, row, row + pl, 0f);
+        System.arraycopy(src, sOff + (ci * ih + r) * iw, dst, row + pl, iw);
+        java.util.Arrays.fill(dst, row + pl + iw, row + wp, 0f);
+      }
+    }
+  }
+
+  /**
+   * One image of a {@link #stemPlan} conv, output-channel groups of 32 {@code [g0, g1)} and output
+   * rows {@code [r0, r1)}, written blocked: {@code y = clamp(conv(x, W) + bias, lo, hi)}, then
+   * {@code other} (another fused activation, or null) applied to each output row while it is in
+   * cache.
+   *
+   * @param x the input from {@link #padPlain}
+   * @param w weights from {@link #packStem}
+   * @param plan from {@link #stemPlan}; at least 7 output columns
+   */
+  void stem(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      float[] bias,
+      int[] plan,
+      int np,
+      float lo,
+      float hi,
+      Epilogue other,
+      int g0,
+      int g1,
+      int r0,
+      int r1);
 }

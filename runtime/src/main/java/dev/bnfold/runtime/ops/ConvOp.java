@@ -198,6 +198,11 @@ final class ConvOp extends Op {
     if (Depthwise.isDepthwise(g)) {
       return g.m == g.c && !residual;
     }
+    if (isStem(g)) {
+      return !residual
+          && g.out[2] >= 7
+          && BlockedKernels.padded(g.m) * 5 <= g.m * 7; // as below, for the output channels
+    }
     // padding both channel counts to whole blocks costs up to (32 * 32) / (24 * 24) = 1.78x the
     // multiply-adds: shufflenet's 24->24 convs ran 0.013 -> 0.025 ms blocked
     long padded = (long) BlockedKernels.padded(g.c) * BlockedKernels.padded(g.m);
@@ -207,10 +212,19 @@ final class ConvOp extends Op {
         && padded * 5 <= (long) g.c * g.m * 7;
   }
 
-  /** X, and the residual addend. */
+  /** X (unless the conv is a {@link #isStem stem}), and the residual addend. */
   @Override
   public boolean acceptsBlocked(int input, int[][] in) {
-    return input == 0 || input == 3;
+    return input == 0 ? in[0][1] >= BlockedKernels.BLOCK || group != 1 : input == 3;
+  }
+
+  /**
+   * A dense conv with fewer input channels than a block (an image's first conv): the blocked path
+   * reads its input plain (padding 3 channels to 16 would multiply its work by 5) and writes its
+   * output blocked.
+   */
+  private static boolean isStem(ConvGeometry g) {
+    return g.group == 1 && g.c < BlockedKernels.BLOCK;
   }
 
   /** W and the bias packed for the blocked kernels, once. */
@@ -223,7 +237,10 @@ final class ConvOp extends Op {
         float[] rowMajor = new float[Shapes.size(wShape)];
         weightLayout(wShape, group, gemm)
             .unpack(rowMajor, packedW, Arrays.stream(wShape).asLongStream().toArray());
-        w = BlockedKernels.packPointwise(rowMajor, g.m, g.c);
+        w =
+            isStem(g)
+                ? BlockedKernels.packStem(rowMajor, g.m, g.c * g.kernelSize())
+                : BlockedKernels.packPointwise(rowMajor, g.m, g.c);
       }
       blockedWeights = new float[][] {w, BlockedKernels.padBias(biasData, g.m)};
     }
@@ -238,6 +255,7 @@ final class ConvOp extends Op {
   private Step bindBlocked(Binding b, ConvGeometry g, Epilogue epi) {
     BlockedKernels k = b.blocked();
     boolean depthwise = Depthwise.isDepthwise(g);
+    boolean stem = !depthwise && isStem(g);
     float[][] packed = blockedWeights(g, depthwise);
     float[] w = packed[0];
     float[] bias = packed[1];
@@ -252,8 +270,23 @@ final class ConvOp extends Op {
     boolean aPlain = ia >= 0 && !b.inBlocked(3);
     boolean yPlain = !b.outBlocked();
     // scratch (worker 0's region, shared): converted x, converted addend, y before conversion
+    int[] stemPlan =
+        stem
+            ? BlockedKernels.stemPlan(
+                g.c,
+                g.in[1],
+                g.in[2],
+                g.out[1],
+                g.out[2],
+                g.k[1],
+                g.k[2],
+                g.stride[1],
+                g.stride[2],
+                g.padBegin[1],
+                g.padBegin[2])
+            : null;
     int xt = 0;
-    int at = xt + (xPlain ? kp * inPlane : 0);
+    int at = xt + (stem ? g.c * stemPlan[0] * stemPlan[1] : xPlain ? kp * inPlane : 0);
     int yt = at + (aPlain ? np * outPlane : 0);
     b.needScratch(yt + (yPlain ? np * outPlane : 0));
     float[] clamp = epi == null ? null : epi.clampBounds();
@@ -266,6 +299,10 @@ final class ConvOp extends Op {
     if (depthwise) {
       chunks = 1;
       jobs = b.threads == 1 ? 1 : np / BlockedKernels.BLOCK;
+    } else if (stem) {
+      int groups32 = (np + 31) / 32;
+      chunks = b.threads == 1 ? 1 : Math.min(g.out[1], 4 * b.threads);
+      jobs = groups32 * chunks;
     } else {
       chunks =
           b.threads == 1
@@ -292,7 +329,7 @@ final class ConvOp extends Op {
                 })
             : null;
     int blocks = np / BlockedKernels.BLOCK;
-    b.kernel(depthwise ? "blocked-depthwise" : "blocked-1x1");
+    b.kernel(depthwise ? "blocked-depthwise" : stem ? "blocked-stem" : "blocked-1x1");
     Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n];
     for (int n = 0; n < g.n; n++) {
       int img = n;
@@ -303,6 +340,29 @@ final class ConvOp extends Op {
             int xo = xPlain ? so + xt : f.off[ix] + img * kp * inPlane;
             float[] y = yPlain ? f.scratch : f.buf[iy];
             int yo = yPlain ? so + yt : f.off[iy] + img * np * outPlane;
+            if (stem) {
+              int rows = g.out[1];
+              for (int j = from; j < to; j++) {
+                int c = j % chunks;
+                k.stem(
+                    y,
+                    yo,
+                    x,
+                    xo,
+                    w,
+                    bias,
+                    stemPlan,
+                    np,
+                    lo,
+                    hi,
+                    other,
+                    j / chunks,
+                    j / chunks + 1,
+                    c * rows / chunks,
+                    (c + 1) * rows / chunks);
+              }
+              return;
+            }
             if (depthwise) {
               int cb0 = jobs == 1 ? 0 : from;
               int cb1 = jobs == 1 ? blocks : to;
@@ -338,7 +398,10 @@ final class ConvOp extends Op {
     return f -> {
       int so = f.scratchOff(0);
       for (int n = 0; n < g.n; n++) {
-        if (xPlain) {
+        if (stem) {
+          BlockedKernels.padPlain(
+              f.scratch, so + xt, f.buf[ix], f.off[ix] + n * g.c * inPlane, stemPlan);
+        } else if (xPlain) {
           k.toBlocked(f.scratch, so + xt, f.buf[ix], f.off[ix] + n * g.c * inPlane, g.c, inPlane);
         }
         if (aPlain) {
@@ -347,7 +410,7 @@ final class ConvOp extends Op {
         f.parallel.forRange(f, jobs, bodies[n]);
         float[] y = yPlain ? f.scratch : f.buf[iy];
         int yo = yPlain ? so + yt : f.off[iy] + n * np * outPlane;
-        if (other != null) {
+        if (other != null && !stem) {
           other.apply(y, yo, np * outPlane);
         }
         if (yPlain) {

@@ -1,6 +1,7 @@
 package dev.bnfold.runtime.kernels.vector;
 
 import dev.bnfold.runtime.kernels.BlockedKernels;
+import dev.bnfold.runtime.kernels.Epilogue;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,6 +18,7 @@ final class VectorBlocked implements BlockedKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
   private static final int ROWS_64 = 6;
   private static final int ROWS_NARROW = 12;
+  private static final int STEM_ROWS = 7;
   // per thread: the gather map of toBlocked and fromBlocked
   private static final ThreadLocal<int[]> MAP = ThreadLocal.withInitial(() -> new int[BLOCK]);
 
@@ -1125,5 +1127,187 @@ final class VectorBlocked implements BlockedKernels {
         FloatVector.fromArray(S, x, xOff + base + p).mul(sv).intoArray(y, yOff + base + p);
       }
     }
+  }
+
+  @Override
+  public void stem(
+      float[] y,
+      int yOff,
+      float[] x,
+      int xOff,
+      float[] w,
+      float[] bias,
+      int[] plan,
+      int np,
+      float lo,
+      float hi,
+      Epilogue other,
+      int g0,
+      int g1,
+      int r0,
+      int r1) {
+    int wp = plan[1];
+    int oh = plan[2];
+    int ow = plan[3];
+    int sh = plan[4];
+    int sw = plan[5];
+    int nt = plan[11];
+    int pp = oh * ow * BLOCK;
+    for (int g = g0; g < g1; g++) {
+      int cs = g * 32;
+      int width = Math.min(32, np - cs);
+      int wo = cs * nt;
+      for (int oy = r0; oy < r1; oy++) {
+        int xr = xOff + oy * sh * wp;
+        int yr = yOff + (cs / BLOCK) * pp + oy * ow * BLOCK;
+        for (int ox = 0; ox < ow; ox += STEM_ROWS) {
+          int s = Math.min(ox, ow - STEM_ROWS); // the last tile ends at the row's end
+          if (width == 32) {
+            stem32(y, yr + s * BLOCK, pp, x, xr + s * sw, sw, plan, nt, w, wo, bias, cs, lo, hi);
+          } else {
+            stem16(y, yr + s * BLOCK, pp, x, xr + s * sw, sw, plan, nt, w, wo, bias, cs, lo, hi);
+          }
+        }
+        if (other != null) {
+          for (int b = 0; b < width; b += BLOCK) {
+            other.apply(y, yr + (b / BLOCK) * pp, ow * BLOCK);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * 7 output pixels of one row x 32 output channels of a conv over a plain padded input: one
+   * broadcast per pixel and (channel, tap), {@code y = clamp(W x + bias)}.
+   */
+  private static void stem32(
+      float[] y,
+      int yo,
+      int pp,
+      float[] x,
+      int xo,
+      int s,
+      int[] plan,
+      int nt,
+      float[] w,
+      int wo,
+      float[] bias,
+      int bo,
+      float lo,
+      float hi) {
+    FloatVector b0 = FloatVector.fromArray(S, bias, bo + 0);
+    FloatVector b1 = FloatVector.fromArray(S, bias, bo + 16);
+    FloatVector c00 = b0;
+    FloatVector c01 = b1;
+    FloatVector c10 = b0;
+    FloatVector c11 = b1;
+    FloatVector c20 = b0;
+    FloatVector c21 = b1;
+    FloatVector c30 = b0;
+    FloatVector c31 = b1;
+    FloatVector c40 = b0;
+    FloatVector c41 = b1;
+    FloatVector c50 = b0;
+    FloatVector c51 = b1;
+    FloatVector c60 = b0;
+    FloatVector c61 = b1;
+    for (int t = 0; t < nt; t++) {
+      int wi = wo + t * 32;
+      FloatVector w0 = FloatVector.fromArray(S, w, wi + 0);
+      FloatVector w1 = FloatVector.fromArray(S, w, wi + 16);
+      int xi = xo + plan[STEM_TAPS + t];
+      FloatVector a = FloatVector.broadcast(S, x[xi]);
+      c00 = a.fma(w0, c00);
+      c01 = a.fma(w1, c01);
+      a = FloatVector.broadcast(S, x[xi + s]);
+      c10 = a.fma(w0, c10);
+      c11 = a.fma(w1, c11);
+      a = FloatVector.broadcast(S, x[xi + 2 * s]);
+      c20 = a.fma(w0, c20);
+      c21 = a.fma(w1, c21);
+      a = FloatVector.broadcast(S, x[xi + 3 * s]);
+      c30 = a.fma(w0, c30);
+      c31 = a.fma(w1, c31);
+      a = FloatVector.broadcast(S, x[xi + 4 * s]);
+      c40 = a.fma(w0, c40);
+      c41 = a.fma(w1, c41);
+      a = FloatVector.broadcast(S, x[xi + 5 * s]);
+      c50 = a.fma(w0, c50);
+      c51 = a.fma(w1, c51);
+      a = FloatVector.broadcast(S, x[xi + 6 * s]);
+      c60 = a.fma(w0, c60);
+      c61 = a.fma(w1, c61);
+    }
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
+    c01.blend(l, c01.lt(l)).blend(h, h.lt(c01)).intoArray(y, yo + 0 + pp);
+    c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
+    c11.blend(l, c11.lt(l)).blend(h, h.lt(c11)).intoArray(y, yo + 16 + pp);
+    c20.blend(l, c20.lt(l)).blend(h, h.lt(c20)).intoArray(y, yo + 32);
+    c21.blend(l, c21.lt(l)).blend(h, h.lt(c21)).intoArray(y, yo + 32 + pp);
+    c30.blend(l, c30.lt(l)).blend(h, h.lt(c30)).intoArray(y, yo + 48);
+    c31.blend(l, c31.lt(l)).blend(h, h.lt(c31)).intoArray(y, yo + 48 + pp);
+    c40.blend(l, c40.lt(l)).blend(h, h.lt(c40)).intoArray(y, yo + 64);
+    c41.blend(l, c41.lt(l)).blend(h, h.lt(c41)).intoArray(y, yo + 64 + pp);
+    c50.blend(l, c50.lt(l)).blend(h, h.lt(c50)).intoArray(y, yo + 80);
+    c51.blend(l, c51.lt(l)).blend(h, h.lt(c51)).intoArray(y, yo + 80 + pp);
+    c60.blend(l, c60.lt(l)).blend(h, h.lt(c60)).intoArray(y, yo + 96);
+    c61.blend(l, c61.lt(l)).blend(h, h.lt(c61)).intoArray(y, yo + 96 + pp);
+  }
+
+  /** As {@link #stem32} for 16 output channels. */
+  private static void stem16(
+      float[] y,
+      int yo,
+      int pp,
+      float[] x,
+      int xo,
+      int s,
+      int[] plan,
+      int nt,
+      float[] w,
+      int wo,
+      float[] bias,
+      int bo,
+      float lo,
+      float hi) {
+    FloatVector b0 = FloatVector.fromArray(S, bias, bo + 0);
+    FloatVector c00 = b0;
+    FloatVector c10 = b0;
+    FloatVector c20 = b0;
+    FloatVector c30 = b0;
+    FloatVector c40 = b0;
+    FloatVector c50 = b0;
+    FloatVector c60 = b0;
+    for (int t = 0; t < nt; t++) {
+      int wi = wo + t * 16;
+      FloatVector w0 = FloatVector.fromArray(S, w, wi + 0);
+      int xi = xo + plan[STEM_TAPS + t];
+      FloatVector a = FloatVector.broadcast(S, x[xi]);
+      c00 = a.fma(w0, c00);
+      a = FloatVector.broadcast(S, x[xi + s]);
+      c10 = a.fma(w0, c10);
+      a = FloatVector.broadcast(S, x[xi + 2 * s]);
+      c20 = a.fma(w0, c20);
+      a = FloatVector.broadcast(S, x[xi + 3 * s]);
+      c30 = a.fma(w0, c30);
+      a = FloatVector.broadcast(S, x[xi + 4 * s]);
+      c40 = a.fma(w0, c40);
+      a = FloatVector.broadcast(S, x[xi + 5 * s]);
+      c50 = a.fma(w0, c50);
+      a = FloatVector.broadcast(S, x[xi + 6 * s]);
+      c60 = a.fma(w0, c60);
+    }
+    FloatVector l = FloatVector.broadcast(S, lo);
+    FloatVector h = FloatVector.broadcast(S, hi);
+    c00.blend(l, c00.lt(l)).blend(h, h.lt(c00)).intoArray(y, yo + 0);
+    c10.blend(l, c10.lt(l)).blend(h, h.lt(c10)).intoArray(y, yo + 16);
+    c20.blend(l, c20.lt(l)).blend(h, h.lt(c20)).intoArray(y, yo + 32);
+    c30.blend(l, c30.lt(l)).blend(h, h.lt(c30)).intoArray(y, yo + 48);
+    c40.blend(l, c40.lt(l)).blend(h, h.lt(c40)).intoArray(y, yo + 64);
+    c50.blend(l, c50.lt(l)).blend(h, h.lt(c50)).intoArray(y, yo + 80);
+    c60.blend(l, c60.lt(l)).blend(h, h.lt(c60)).intoArray(y, yo + 96);
   }
 }
