@@ -131,7 +131,9 @@ public interface BlockedKernels {
    * @param add the addend in the output's layout, or null
    * @param kp input channels, padded
    * @param np output channels, padded
-   * @param plane pixels of the image (at least {@link #minPlane})
+   * @param plane pixels of the image
+   * @param p0 first pixel; {@code p1 - p0} must be at least {@link #minPlane}: tiles stay inside
+   *     the range, the last one overlapping the one before
    */
   void pointwise(
       float[] y,
@@ -152,7 +154,9 @@ public interface BlockedKernels {
       int p0,
       int p1);
 
-  /** The smallest plane {@link #pointwise} takes (its tiles may overlap but not exceed it). */
+  /**
+   * The fewest pixels a {@link #pointwise} range may hold (its tiles overlap but never exceed it).
+   */
   int minPlane();
 
   /**

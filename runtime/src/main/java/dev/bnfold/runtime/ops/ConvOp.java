@@ -292,7 +292,7 @@ final class ConvOp extends Op {
     float[] clamp = epi == null ? null : epi.clampBounds();
     float lo = clamp == null ? Float.NEGATIVE_INFINITY : clamp[0];
     float hi = clamp == null ? Float.POSITIVE_INFINITY : clamp[1];
-    Epilogue other = clamp == null ? epi : null; // applied to the whole output afterwards
+    Epilogue other = clamp == null ? epi : null; // applied by each job to its part of the output
     int groups = BlockedKernels.groups(np);
     int chunks; // pixel chunks per output-channel group (pointwise)
     int jobs;
@@ -366,7 +366,13 @@ final class ConvOp extends Op {
             if (depthwise) {
               int cb0 = jobs == 1 ? 0 : from;
               int cb1 = jobs == 1 ? blocks : to;
-              k.depthwise(y, yo, x, xo, w, bias, geom, lo, hi, cb0, cb1);
+              for (int cb = cb0; cb < cb1; cb++) {
+                k.depthwise(y, yo, x, xo, w, bias, geom, lo, hi, cb, cb + 1);
+                if (other != null) { // on the block's plane while it is in cache
+                  int plane = outPlane * BlockedKernels.BLOCK;
+                  other.apply(y, yo + cb * plane, plane);
+                }
+              }
               return;
             }
             float[] add = ia < 0 ? null : aPlain ? f.scratch : f.buf[ia];
@@ -374,24 +380,21 @@ final class ConvOp extends Op {
             for (int j = from; j < to; j++) {
               int c = j % chunks;
               int g0 = j / chunks;
+              int p0 = (int) ((long) c * outPlane / chunks);
+              int p1 = (int) ((long) (c + 1) * outPlane / chunks);
               k.pointwise(
-                  y,
-                  yo,
-                  x,
-                  xo,
-                  w,
-                  bias,
-                  add,
-                  ao,
-                  kp,
-                  np,
-                  outPlane,
-                  lo,
-                  hi,
-                  g0,
-                  g0 + 1,
-                  (int) ((long) c * outPlane / chunks),
-                  (int) ((long) (c + 1) * outPlane / chunks));
+                  y, yo, x, xo, w, bias, add, ao, kp, np, outPlane, lo, hi, g0, g0 + 1, p0, p1);
+              if (other != null) { // on this job's part of the output, by its worker
+                int cs = BlockedKernels.groupStart(np, g0);
+                int width = BlockedKernels.groupWidth(np, cs);
+                for (int ch = cs; ch < cs + width; ch += BlockedKernels.BLOCK) {
+                  // block ch / 16, pixels [p0, p1)
+                  other.apply(
+                      y,
+                      yo + ch * outPlane + p0 * BlockedKernels.BLOCK,
+                      (p1 - p0) * BlockedKernels.BLOCK);
+                }
+              }
             }
           };
     }
@@ -408,11 +411,6 @@ final class ConvOp extends Op {
           k.toBlocked(f.scratch, so + at, f.buf[ia], f.off[ia] + n * g.m * outPlane, g.m, outPlane);
         }
         f.parallel.forRange(f, jobs, bodies[n]);
-        float[] y = yPlain ? f.scratch : f.buf[iy];
-        int yo = yPlain ? so + yt : f.off[iy] + n * np * outPlane;
-        if (other != null && !stem) {
-          other.apply(y, yo, np * outPlane);
-        }
         if (yPlain) {
           k.fromBlocked(
               f.buf[iy], f.off[iy] + n * g.m * outPlane, f.scratch, so + yt, g.m, outPlane);

@@ -11,8 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vectors (AVX-512). The pointwise tiles broadcast one input channel of a pixel per FMA row and
  * load the output channels' weights as vectors: 6 pixels x 64 channels (24 accumulators), 12 x 32
  * and 12 x 16, so a group of 64, 32 or 16 output channels covers every padded channel count. A
- * plane's last tile overlaps the one before instead of running a narrower kernel (the recomputed
- * pixels get the same values; the output never aliases the input or the addend).
+ * pixel range's last tile overlaps the one before instead of running a narrower kernel (the
+ * recomputed pixels get the same values; the output never aliases the input or the addend).
  */
 final class VectorBlocked implements BlockedKernels {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -116,7 +116,9 @@ final class VectorBlocked implements BlockedKernels {
       int ac = aOff + (cs / BLOCK) * pp;
       int wo = cs * kp;
       for (int p = p0; p < p1; p += rows) {
-        int s = Math.min(p, plane - rows) * BLOCK; // the last tile ends at the plane's end
+        // the range's last tile ends at its end (ranges hold at least one tile): writing past it
+        // would overwrite pixels whose fused activation another job has applied
+        int s = Math.min(p, p1 - rows) * BLOCK;
         if (add == null) {
           if (width == 64) {
             tile64(y, yc + s, pp, x, xOff + s, kp, w, wo, bias, cs, lo, hi);
