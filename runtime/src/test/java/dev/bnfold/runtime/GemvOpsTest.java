@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -112,6 +113,31 @@ class GemvOpsTest {
             1e-5,
             "column " + j + " (k " + k + ", C " + java.util.Arrays.toString(cs) + ")");
       }
+    }
+  }
+
+  /** A one-row Gemm with a large B splits its column panels across 2 threads. */
+  @Test
+  void gemmOfOneRowWithLargeBOnTwoThreads() {
+    Random r = new Random(7);
+    int k = 300;
+    int n = 500; // 150,000 weights: above the split threshold; 500 is not a whole number of panels
+    float[] a = OpCase.random(r, k);
+    float[] bw = OpCase.random(r, n * k);
+    float[] got =
+        OpCase.of("Gemm")
+            .input(OpCase.t(a, 1, k))
+            .constant(OpCase.t(bw, n, k))
+            .attr(Attribute.of("transB", 1L))
+            .options(Options.builder().threads(2).build())
+            .run()
+            .floatData();
+    for (int j = 0; j < n; j++) {
+      double s = 0;
+      for (int i = 0; i < k; i++) {
+        s += (double) a[i] * bw[j * k + i];
+      }
+      assertEquals(s, got[j], 1e-4, "column " + j);
     }
   }
 }
