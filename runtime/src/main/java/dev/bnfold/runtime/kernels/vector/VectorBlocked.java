@@ -3,7 +3,6 @@ package dev.bnfold.runtime.kernels.vector;
 import dev.bnfold.runtime.kernels.BlockedKernels;
 import dev.bnfold.runtime.kernels.Epilogue;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -21,6 +20,8 @@ final class VectorBlocked implements BlockedKernels {
   private static final int STEM_ROWS = 7;
   // per thread: the gather map of toBlocked and fromBlocked
   private static final ThreadLocal<int[]> MAP = ThreadLocal.withInitial(() -> new int[BLOCK]);
+  // per thread: one block of lanes, for a partial block's scale or mean
+  private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[BLOCK]);
 
   VectorBlocked() {}
 
@@ -43,10 +44,13 @@ final class VectorBlocked implements BlockedKernels {
         for (int p = 0; p < plane; p++) {
           FloatVector.fromArray(S, src, s + p, map, 0).intoArray(dst, d + p * BLOCK);
         }
-      } else {
-        VectorMask<Float> m = VectorMask.fromLong(S, (1L << (c - cb)) - 1);
+      } else { // a partial block in plain Java: JDK 17 runs masked gathers in Java, allocating
+        int lanes = c - cb;
         for (int p = 0; p < plane; p++) {
-          FloatVector.fromArray(S, src, s + p, map, 0, m).intoArray(dst, d + p * BLOCK);
+          for (int l = 0; l < lanes; l++) {
+            dst[d + p * BLOCK + l] = src[s + l * plane + p];
+          }
+          java.util.Arrays.fill(dst, d + p * BLOCK + lanes, d + (p + 1) * BLOCK, 0f);
         }
       }
     }
@@ -63,10 +67,12 @@ final class VectorBlocked implements BlockedKernels {
         for (int p = 0; p < plane; p++) {
           FloatVector.fromArray(S, src, s + p * BLOCK).intoArray(dst, d + p, map, 0);
         }
-      } else {
-        VectorMask<Float> m = VectorMask.fromLong(S, (1L << (c - cb)) - 1);
-        for (int p = 0; p < plane; p++) {
-          FloatVector.fromArray(S, src, s + p * BLOCK).intoArray(dst, d + p, map, 0, m);
+      } else { // a partial block in plain Java (masked scatters allocate on JDK 17)
+        int lanes = c - cb;
+        for (int l = 0; l < lanes; l++) {
+          for (int p = 0; p < plane; p++) {
+            dst[d + l * plane + p] = src[s + p * BLOCK + l];
+          }
         }
       }
     }
@@ -1101,6 +1107,7 @@ final class VectorBlocked implements BlockedKernels {
   @Override
   public void globalAverage(float[] y, int yOff, float[] x, int xOff, int c, int plane) {
     float scale = 1f / plane;
+    float[] partial = LANES.get();
     for (int cb = 0; cb < c; cb += BLOCK) {
       int base = xOff + cb * plane;
       FloatVector s0 = FloatVector.zero(S);
@@ -1113,17 +1120,28 @@ final class VectorBlocked implements BlockedKernels {
       if (p < plane) {
         s0 = s0.add(FloatVector.fromArray(S, x, base + p * BLOCK));
       }
-      VectorMask<Float> m = VectorMask.fromLong(S, c - cb >= BLOCK ? -1L : (1L << (c - cb)) - 1);
-      s0.add(s1).mul(scale).intoArray(y, yOff + cb, m);
+      if (c - cb >= BLOCK) {
+        s0.add(s1).mul(scale).intoArray(y, yOff + cb);
+      } else { // no masked store: JDK 17 runs it in Java, allocating
+        s0.add(s1).mul(scale).intoArray(partial, 0);
+        System.arraycopy(partial, 0, y, yOff + cb, c - cb);
+      }
     }
   }
 
   @Override
   public void channelScale(
       float[] y, int yOff, float[] x, int xOff, float[] s, int sOff, int c, int plane) {
+    float[] partial = LANES.get();
     for (int cb = 0; cb < c; cb += BLOCK) {
-      VectorMask<Float> m = VectorMask.fromLong(S, c - cb >= BLOCK ? -1L : (1L << (c - cb)) - 1);
-      FloatVector sv = FloatVector.fromArray(S, s, sOff + cb, m);
+      FloatVector sv;
+      if (c - cb >= BLOCK) {
+        sv = FloatVector.fromArray(S, s, sOff + cb);
+      } else { // zero-padded copy instead of a masked load (which allocates on JDK 17)
+        java.util.Arrays.fill(partial, 0f);
+        System.arraycopy(s, sOff + cb, partial, 0, c - cb);
+        sv = FloatVector.fromArray(S, partial, 0);
+      }
       int base = cb * plane;
       for (int p = 0; p < plane * BLOCK; p += BLOCK) {
         FloatVector.fromArray(S, x, xOff + base + p).mul(sv).intoArray(y, yOff + base + p);
