@@ -63,13 +63,9 @@ final class Plan {
     for (int k = 0; k < nOps; k++) {
       Op op = g.ops.get(k);
       int[] in = g.opInputs.get(k);
-      int[][] inShapes = new int[in.length][];
-      for (int i = 0; i < in.length; i++) {
-        inShapes[i] = in[i] < 0 ? null : shapes[in[i]];
-      }
       int[][] out;
       try {
-        out = op.inferShapes(inShapes);
+        out = op.inferShapes(inShapes(g, k));
         for (int[] s : out) {
           if (Shapes.size(s) > maxElements) {
             throw new IllegalArgumentException(
@@ -122,9 +118,9 @@ final class Plan {
         changed = false;
         for (int k = 0; k < nOps; k++) {
           int[] in = g.opInputs.get(k);
+          int[][] inShapes = runsBlocked[k] ? inShapes(g, k) : null;
           for (int i = 0; i < in.length; i++) {
-            if (in[i] >= 0
-                && (!runsBlocked[k] || !g.ops.get(k).acceptsBlocked(i, inShapes(g, k)))) {
+            if (in[i] >= 0 && (inShapes == null || !g.ops.get(k).acceptsBlocked(i, inShapes))) {
               blocked[in[i]] = false;
             }
           }
@@ -395,11 +391,6 @@ final class Plan {
         column[r] = nanos[r][s];
       }
       int[] outIds = graph.opOutputs.get(k);
-      int[] in = graph.opInputs.get(k);
-      int[][] inShapes = new int[in.length][];
-      for (int i = 0; i < in.length; i++) {
-        inShapes[i] = in[i] < 0 ? null : shapes[in[i]];
-      }
       int[] out = shapes[outIds[0]];
       String type = op.node().opType();
       if (op.fused() != null) {
@@ -411,7 +402,7 @@ final class Plan {
               type,
               stepKernel[s],
               Arrays.stream(out).asLongStream().toArray(),
-              Flops.of(op.node().opType(), inShapes, out),
+              Flops.of(op.node().opType(), inShapes(graph, k), out),
               median(column) / 1e6));
     }
     return new Profile(layers, runs, median(totals) / 1e6);

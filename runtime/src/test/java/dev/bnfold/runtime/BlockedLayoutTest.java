@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.bnfold.runtime.format.Attribute;
 import dev.bnfold.runtime.format.ModelWriter;
 import dev.bnfold.runtime.kernels.Kernels;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -84,18 +85,27 @@ class BlockedLayoutTest {
     Random r = new Random(c * 131 + m * 7 + h);
     dev.bnfold.runtime.format.ModelFile model = block(c, m, h, k, s, n, r).build();
     Tensor x = Tensor.of(random(r, n * c * h * h, 2f), n, c, h, h);
+    assertMatchesPlain(model, x, expectBlocked, "z", "g");
+  }
+
+  /**
+   * Runs {@code model} on the plain-Java kernels (which never block) and on the default kernels at
+   * 1 and 2 threads: the default run keeps {@code expectBlocked} values blocked where the CPU has
+   * the blocked kernels (none elsewhere), and its outputs match.
+   */
+  private static void assertMatchesPlain(
+      dev.bnfold.runtime.format.ModelFile model, Tensor x, int expectBlocked, String... outputs) {
+    int[] shape = Arrays.stream(x.shape()).mapToInt(Math::toIntExact).toArray();
     boolean blocks = Kernels.blockedFor(Kernels.gemm(false)) != null;
     try (Model plain = Model.fromFile(model, "plain", Options.builder().scalarOnly(true).build())) {
-      assertEquals(
-          0, plain.blockedValues(new int[] {n, c, h, h}), "the scalar kernels never block");
+      assertEquals(0, plain.blockedValues(shape), "the scalar kernels never block");
       Map<String, Tensor> want = plain.run(Map.of("x", x));
       for (int threads : new int[] {1, 2}) {
         try (Model fast =
             Model.fromFile(model, "fast", Options.builder().threads(threads).build())) {
-          int blocked = fast.blockedValues(new int[] {n, c, h, h});
-          assertEquals(blocks ? expectBlocked : 0, blocked, "blocked values");
+          assertEquals(blocks ? expectBlocked : 0, fast.blockedValues(shape), "blocked values");
           Map<String, Tensor> got = fast.run(Map.of("x", x));
-          for (String out : List.of("z", "g")) {
+          for (String out : outputs) {
             assertClose(
                 want.get(out).floatData(), got.get(out).floatData(), out + " threads=" + threads);
           }
@@ -160,17 +170,7 @@ class BlockedLayoutTest {
     w.addNode("Conv", "project", List.of("m", "wp"), List.of("z"));
     dev.bnfold.runtime.format.ModelFile model = w.addOutput("z", DType.FLOAT32).build();
     Tensor x = Tensor.of(random(r, c * h * h, 2f), 1, c, h, h);
-    boolean blocks = Kernels.blockedFor(Kernels.gemm(false)) != null;
-    try (Model plain = Model.fromFile(model, "plain", Options.builder().scalarOnly(true).build())) {
-      float[] want = plain.run(Map.of("x", x)).get("z").floatData();
-      for (int threads : new int[] {1, 2}) {
-        try (Model fast =
-            Model.fromFile(model, "fast", Options.builder().threads(threads).build())) {
-          assertEquals(blocks ? 2 : 0, fast.blockedValues(new int[] {1, c, h, h}), "blocked");
-          assertClose(want, fast.run(Map.of("x", x)).get("z").floatData(), "threads=" + threads);
-        }
-      }
-    }
+    assertMatchesPlain(model, x, 2, "z");
   }
 
   static Stream<Arguments> excitations() {
@@ -215,17 +215,7 @@ class BlockedLayoutTest {
     w.addNode("Conv", "project", List.of("d", "wp"), List.of("z"));
     dev.bnfold.runtime.format.ModelFile model = w.addOutput("z", DType.FLOAT32).build();
     Tensor x = Tensor.of(random(r, c * h * h, 2f), 1, c, h, h);
-    boolean blocks = Kernels.blockedFor(Kernels.gemm(false)) != null;
-    try (Model plain = Model.fromFile(model, "plain", Options.builder().scalarOnly(true).build())) {
-      float[] want = plain.run(Map.of("x", x)).get("z").floatData();
-      for (int threads : new int[] {1, 2}) {
-        try (Model fast =
-            Model.fromFile(model, "fast", Options.builder().threads(threads).build())) {
-          assertEquals(blocks ? 2 : 0, fast.blockedValues(new int[] {1, c, h, h}), "blocked");
-          assertClose(want, fast.run(Map.of("x", x)).get("z").floatData(), "threads=" + threads);
-        }
-      }
-    }
+    assertMatchesPlain(model, x, 2, "z");
   }
 
   static Stream<Arguments> stems() {

@@ -90,37 +90,10 @@ public interface BlockedKernels {
   }
 
   /** One image (C, plane) in the plain layout to the blocked layout, padding channels zeroed. */
-  default void toBlocked(float[] dst, int dOff, float[] src, int sOff, int c, int plane) {
-    for (int cb = 0; cb < c; cb += BLOCK) {
-      int d = dOff + cb * plane;
-      int lanes = Math.min(BLOCK, c - cb);
-      for (int l = 0; l < lanes; l++) {
-        int s = sOff + (cb + l) * plane;
-        for (int p = 0; p < plane; p++) {
-          dst[d + p * BLOCK + l] = src[s + p];
-        }
-      }
-      for (int l = lanes; l < BLOCK; l++) {
-        for (int p = 0; p < plane; p++) {
-          dst[d + p * BLOCK + l] = 0f;
-        }
-      }
-    }
-  }
+  void toBlocked(float[] dst, int dOff, float[] src, int sOff, int c, int plane);
 
   /** One image from the blocked layout to the plain (C, plane) layout. */
-  default void fromBlocked(float[] dst, int dOff, float[] src, int sOff, int c, int plane) {
-    for (int cb = 0; cb < c; cb += BLOCK) {
-      int s = sOff + cb * plane;
-      int lanes = Math.min(BLOCK, c - cb);
-      for (int l = 0; l < lanes; l++) {
-        int d = dOff + (cb + l) * plane;
-        for (int p = 0; p < plane; p++) {
-          dst[d + p] = src[s + p * BLOCK + l];
-        }
-      }
-    }
-  }
+  void fromBlocked(float[] dst, int dOff, float[] src, int sOff, int c, int plane);
 
   /**
    * One image of a 1x1 conv in the blocked layout, output-channel groups {@code [g0, g1)} and
@@ -271,9 +244,20 @@ public interface BlockedKernels {
    * conv) read from a plain zero-padded input: {@code [0..11]} padded h, padded w, out h, out w,
    * stride h, stride w, pad top, pad left, in h, in w, channels, taps (channels x kh x kw); then
    * from {@link #STEM_TAPS} the input offset of each (channel, tap) from the window's corner.
+   *
+   * @param window as for {@link #depthwisePlan}
    */
-  static int[] stemPlan(
-      int c, int ih, int iw, int oh, int ow, int kh, int kw, int sh, int sw, int pt, int pl) {
+  static int[] stemPlan(int c, int[] window) {
+    int ih = window[0];
+    int iw = window[1];
+    int oh = window[2];
+    int ow = window[3];
+    int kh = window[4];
+    int kw = window[5];
+    int sh = window[6];
+    int sw = window[7];
+    int pt = window[8];
+    int pl = window[9];
     int hp = Math.max(ih + pt, (oh - 1) * sh + kh);
     int wp = Math.max(iw + pl, (ow - 1) * sw + kw);
     int nt = c * kh * kw;

@@ -269,22 +269,22 @@ final class ConvOp extends Op {
     boolean xPlain = !b.inBlocked(0);
     boolean aPlain = ia >= 0 && !b.inBlocked(3);
     boolean yPlain = !b.outBlocked();
-    // scratch (worker 0's region, shared): converted x, converted addend, y before conversion
-    int[] stemPlan =
-        stem
-            ? BlockedKernels.stemPlan(
-                g.c,
-                g.in[1],
-                g.in[2],
-                g.out[1],
-                g.out[2],
-                g.k[1],
-                g.k[2],
-                g.stride[1],
-                g.stride[2],
-                g.padBegin[1],
-                g.padBegin[2])
-            : null;
+    int[] window = {
+      g.in[1],
+      g.in[2],
+      g.out[1],
+      g.out[2],
+      g.k[1],
+      g.k[2],
+      g.stride[1],
+      g.stride[2],
+      g.padBegin[1],
+      g.padBegin[2]
+    };
+    int[] stemPlan = stem ? BlockedKernels.stemPlan(g.c, window) : null;
+    int[] geom = depthwise ? BlockedKernels.depthwisePlan(window) : null;
+    // scratch (worker 0's region, shared): converted or padded x, converted addend, y before
+    // conversion
     int xt = 0;
     int at = xt + (stem ? g.c * stemPlan[0] * stemPlan[1] : xPlain ? kp * inPlane : 0);
     int yt = at + (aPlain ? np * outPlane : 0);
@@ -298,7 +298,7 @@ final class ConvOp extends Op {
     int jobs;
     if (depthwise) {
       chunks = 1;
-      jobs = b.threads == 1 ? 1 : np / BlockedKernels.BLOCK;
+      jobs = np / BlockedKernels.BLOCK; // channel blocks
     } else if (stem) {
       int groups32 = (np + 31) / 32;
       chunks = b.threads == 1 ? 1 : Math.min(g.out[1], 4 * b.threads);
@@ -312,23 +312,6 @@ final class ConvOp extends Op {
                   Math.min(outPlane / (4 * k.minPlane()), (4 * b.threads + groups - 1) / groups));
       jobs = groups * chunks;
     }
-    int[] geom =
-        depthwise
-            ? BlockedKernels.depthwisePlan(
-                new int[] {
-                  g.in[1],
-                  g.in[2],
-                  g.out[1],
-                  g.out[2],
-                  g.k[1],
-                  g.k[2],
-                  g.stride[1],
-                  g.stride[2],
-                  g.padBegin[1],
-                  g.padBegin[2]
-                })
-            : null;
-    int blocks = np / BlockedKernels.BLOCK;
     b.kernel(depthwise ? "blocked-depthwise" : stem ? "blocked-stem" : "blocked-1x1");
     Parallel.FrameBody[] bodies = new Parallel.FrameBody[g.n];
     for (int n = 0; n < g.n; n++) {
@@ -364,9 +347,7 @@ final class ConvOp extends Op {
               return;
             }
             if (depthwise) {
-              int cb0 = jobs == 1 ? 0 : from;
-              int cb1 = jobs == 1 ? blocks : to;
-              for (int cb = cb0; cb < cb1; cb++) {
+              for (int cb = from; cb < to; cb++) {
                 k.depthwise(y, yo, x, xo, w, bias, geom, lo, hi, cb, cb + 1);
                 if (other != null) { // on the block's plane while it is in cache
                   int plane = outPlane * BlockedKernels.BLOCK;
